@@ -1,0 +1,1 @@
+"""sscodec.benchmarks: micro-benchmarks (run as ``python -m sscodec.benchmarks.<name>``)."""

@@ -1,0 +1,1 @@
+"""sscodec.converter: export of trained models to TFLite/LiteRT graphs."""

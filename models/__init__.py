@@ -1,0 +1,1 @@
+"""sscodec.models: model definitions and training code (owned by the model engineer)."""

@@ -1,0 +1,7 @@
+"""``python -m sscodec`` == the ``sscodec`` console script."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

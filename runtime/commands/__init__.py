@@ -1,0 +1,1 @@
+"""Subcommands of the ``sscodec`` CLI: one module per command (see ``sscodec.cli``)."""
