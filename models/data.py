@@ -84,7 +84,11 @@ def _default_cache_dir(folder: Path) -> Path:
     env = os.environ.get("SSCODEC_DATA_CACHE")
     if env:
         return Path(env)
-    return folder.resolve().parent / ".sscodec_cache"
+    folder = folder.resolve()
+    for anc in folder.parents:  # inside a prepare_data output tree: one cache at its root
+        if (anc / "manifest.json").exists():
+            return anc / ".sscodec_cache"
+    return folder.parent / ".sscodec_cache"
 
 
 def _cache_key(folder: Path, files: list, sample_rate: int, min_seconds: float,
@@ -105,7 +109,8 @@ def _load_one_folder(folder: Path, sample_rate: int, min_seconds: float, silence
         raise ValueError(f"no audio files ({'/'.join(AUDIO_EXTENSIONS)}) under {folder}")
     key = _cache_key(folder, files, sample_rate, min_seconds, silence_peak)
     cdir = cache_dir if cache_dir is not None else _default_cache_dir(folder)
-    npy, meta_path = cdir / f"{folder.name}-{key}.npy", cdir / f"{folder.name}-{key}.json"
+    prefix = f"{folder.name}-{hashlib.sha1(str(folder.resolve()).encode()).hexdigest()[:8]}"
+    npy, meta_path = cdir / f"{prefix}-{key}.npy", cdir / f"{prefix}-{key}.json"
     if use_cache and npy.exists() and meta_path.exists():
         try:
             meta = json.loads(meta_path.read_text())
@@ -140,7 +145,7 @@ def _load_one_folder(folder: Path, sample_rate: int, min_seconds: float, silence
     if use_cache:
         try:
             cdir.mkdir(parents=True, exist_ok=True)
-            for old in cdir.glob(f"{folder.name}-*.npy"):  # drop stale caches of this folder
+            for old in cdir.glob(f"{prefix}-*.npy"):  # drop stale caches of this folder
                 if old.name != npy.name:
                     old.unlink(missing_ok=True)
                     old.with_suffix(".json").unlink(missing_ok=True)
@@ -173,8 +178,9 @@ def load_audio_folder(paths: Union[PathLike, Sequence[PathLike]], sample_rate: i
       silence_peak: files whose absolute peak is below this are skipped as silent.
       cache_dir: where decoded folders are cached as ``<name>-<key>.npy/.json``; the key covers
         the folder path, every file's path, mtime and size, and the arguments above, so a
-        changed folder is re-decoded. Default: ``$SSCODEC_DATA_CACHE`` or
-        ``<parent of folder>/.sscodec_cache``.
+        changed folder is re-decoded. Default: ``$SSCODEC_DATA_CACHE``, else
+        ``<root>/.sscodec_cache`` where <root> is the nearest ancestor holding a
+        ``manifest.json`` (a prepare_data tree), else ``<parent of folder>/.sscodec_cache``.
       use_cache: set False to neither read nor write the cache.
       return_names: also return the file names (relative to their folder).
 
@@ -518,7 +524,11 @@ def eval_clips(folder: Union[PathLike, Sequence[PathLike]], n: int, seconds: flo
                **load_kwargs):
     """Deterministic held-out clips.
 
-    Files are drawn in a seeded random order (without replacement while possible); each clip
+    Files are grouped by their first sub-folder under ``folder`` (one group per source, e.g.
+    ``ru_nsh``, ``fillets_cs``, ``en_allison``, ``fr_june`` in ``speech_heldout``) and clip i
+    comes from group ``i % n_groups``, so sources are balanced whatever their size; pass a
+    sub-folder to evaluate one source/speaker only. Within a group files are drawn in a seeded
+    random order (without replacement while possible); each clip
     is an active crop of ``seconds`` from one file, or, for files shorter than that, the file
     followed by the next files of the order (separated by 0.1 s silence) until long enough.
 
@@ -534,15 +544,23 @@ def eval_clips(folder: Union[PathLike, Sequence[PathLike]], n: int, seconds: flo
     arrays, names = load_audio_folder(folder, sample_rate, return_names=True, **load_kwargs)
     L = int(round(seconds * sample_rate))
     rng = np.random.default_rng([int(seed), 0x5E7A1])
-    order = []
+    # balance sources: files are grouped by their first sub-folder (e.g. speech_heldout/ru_nsh,
+    # .../fr_june); clip i comes from group i % n_groups. A flat folder is one group.
+    groups: dict = {}
+    for j, nm in enumerate(names):
+        parts = Path(nm).parts
+        groups.setdefault(parts[0] if len(parts) > 1 else "", []).append(j)
+    keys = sorted(groups)
+    orders = {k: [] for k in keys}
     clips, used = [], []
     gap = np.zeros(int(0.1 * sample_rate), dtype=np.float32)
-    for _ in range(n):
+    for i in range(n):
+        k = keys[i % len(keys)]
         parts, pnames, total = [], [], 0
         while total < L:
-            if not order:
-                order = list(rng.permutation(len(arrays)))
-            j = int(order.pop(0))
+            if not orders[k]:
+                orders[k] = [groups[k][int(t)] for t in rng.permutation(len(groups[k]))]
+            j = orders[k].pop(0)
             x = arrays[j]
             if not parts and len(x) >= L:
                 parts, pnames, total = [_active_crop(x, L, rng)], [names[j]], L
@@ -553,8 +571,7 @@ def eval_clips(folder: Union[PathLike, Sequence[PathLike]], n: int, seconds: flo
             parts.append(x)
             pnames.append(names[j])
             total += len(x)
-        clip = np.concatenate(parts)[:L].astype(np.float32)
-        clips.append(clip)
+        clips.append(np.concatenate(parts)[:L].astype(np.float32))
         used.append(pnames)
     return (clips, used) if return_names else clips
 

@@ -324,7 +324,8 @@ def prepare(out: str, jobs: int = 2, force: bool = False, verbose: bool = True) 
         d = outp / folder
         if d.exists():
             for p in d.rglob("*"):
-                if p.is_file() and str(p) not in wanted:
+                if p.is_file() and str(p) not in wanted and not any(
+                        part.startswith(".") for part in p.relative_to(d).parts):
                     p.unlink()
                     removed += 1
 
