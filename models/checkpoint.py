@@ -1,0 +1,73 @@
+"""Training checkpoints: exact resume, backend-neutral, compact.
+
+A checkpoint is two files in the run directory, written atomically::
+
+    ckpt_<step>.npz   generator, discriminator and both optimizers' variables
+    ckpt_<step>.json  step, data-pipeline state, wall time, config
+
+``latest.json`` names the newest complete checkpoint. Only the last ``keep``
+checkpoints are kept. Generator + discriminators + Adam state for the
+``speech16k`` preset are ~45 MB (float32).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from .model_io import assign_from_arrays, atomic_savez, variables_to_arrays
+
+
+def _opt_arrays(opt, prefix):
+    return {f"{prefix}{i:04d}": np.asarray(v.numpy()) for i, v in enumerate(opt.variables)}
+
+
+def _assign_opt(opt, arrays, prefix):
+    keys = sorted(k for k in arrays if k.startswith(prefix))
+    if len(keys) != len(opt.variables):
+        raise ValueError(f"optimizer {prefix}: checkpoint has {len(keys)} variables, model {len(opt.variables)}")
+    for k, v in zip(keys, opt.variables):
+        v.assign(arrays[k])
+
+
+def save_checkpoint(run_dir, step, gen, disc, g_opt, d_opt, meta, keep=2):
+    run = Path(run_dir)
+    run.mkdir(parents=True, exist_ok=True)
+    arrays = {}
+    arrays.update(variables_to_arrays(gen.variables, "gen/"))
+    arrays.update(variables_to_arrays(disc.variables, "disc/"))
+    arrays.update(_opt_arrays(g_opt, "gopt/"))
+    arrays.update(_opt_arrays(d_opt, "dopt/"))
+    atomic_savez(run / f"ckpt_{step:08d}.npz", arrays)
+    meta = dict(meta, step=step)
+    tmp = run / f"ckpt_{step:08d}.json.tmp"
+    tmp.write_text(json.dumps(meta, indent=1))
+    os.replace(tmp, run / f"ckpt_{step:08d}.json")
+    tmp = run / "latest.json.tmp"
+    tmp.write_text(json.dumps({"step": step}))
+    os.replace(tmp, run / "latest.json")
+    old = sorted(run.glob("ckpt_*.npz"))[:-keep]
+    for p in old:
+        p.unlink(missing_ok=True)
+        p.with_suffix(".json").unlink(missing_ok=True)
+
+
+def latest_step(run_dir):
+    p = Path(run_dir) / "latest.json"
+    if not p.is_file():
+        return None
+    return json.loads(p.read_text())["step"]
+
+
+def load_checkpoint(run_dir, step, gen, disc, g_opt, d_opt):
+    run = Path(run_dir)
+    with np.load(run / f"ckpt_{step:08d}.npz") as z:
+        arrays = {k: z[k] for k in z.files}
+    assign_from_arrays(gen.variables, arrays, "gen/")
+    assign_from_arrays(disc.variables, arrays, "disc/")
+    _assign_opt(g_opt, arrays, "gopt/")
+    _assign_opt(d_opt, arrays, "dopt/")
+    return json.loads((run / f"ckpt_{step:08d}.json").read_text())

@@ -1,0 +1,105 @@
+"""Backend-neutral weight files and model directories.
+
+Variables are stored by their Keras path in a NumPy ``.npz`` archive, so a
+checkpoint written under TensorFlow loads under JAX and vice versa.
+
+A *model directory* (what the trainer exports and the converter reads)::
+
+    config.json            ModelConfig (architecture)
+    generator.weights.npz  every generator variable, float32, by path
+    training_run.json      run id, steps, data, wall time (optional)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from .config import ModelConfig
+
+
+class ModelDirError(Exception):
+    """A model directory is missing, incomplete or does not match its config."""
+
+
+def variables_to_arrays(variables, prefix=""):
+    out = {}
+    for v in variables:
+        key = prefix + v.path
+        if key in out:
+            raise ValueError(f"duplicate variable path {key}")
+        out[key] = np.asarray(v.numpy() if hasattr(v, "numpy") else v.value)
+    return out
+
+
+def assign_from_arrays(variables, arrays, prefix="", strict=True):
+    """Assign ``arrays[prefix + v.path]`` to each variable; shape-checked."""
+    missing = []
+    for v in variables:
+        key = prefix + v.path
+        if key not in arrays:
+            missing.append(key)
+            continue
+        a = arrays[key]
+        if tuple(a.shape) != tuple(v.shape):
+            raise ModelDirError(f"weight {key}: file has shape {a.shape}, model expects {tuple(v.shape)}")
+        v.assign(a.astype(v.dtype) if hasattr(a, "astype") else a)
+    if strict and missing:
+        raise ModelDirError(f"{len(missing)} weights missing from file, e.g. {missing[:3]}")
+    return missing
+
+
+def atomic_savez(path, arrays):
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp.npz")
+    np.savez(tmp, **arrays)
+    os.replace(tmp, path)
+
+
+def save_model_dir(model, out_dir, run_info=None):
+    """Export a generator (float32 weights) + config to ``out_dir``."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "config.json").write_text(json.dumps(model.cfg.to_dict(), indent=2) + "\n")
+    arrays = {k: v.astype(np.float32) if v.dtype.kind == "f" else v for k, v in variables_to_arrays(model.variables).items()}
+    atomic_savez(out / "generator.weights.npz", arrays)
+    if run_info is not None:
+        (out / "training_run.json").write_text(json.dumps(run_info, indent=2) + "\n")
+
+
+def load_model_config(model_dir) -> ModelConfig:
+    d = Path(model_dir)
+    cfg_path = d / "config.json"
+    if not cfg_path.is_file():
+        raise ModelDirError(f"{d}: no config.json (not an sscodec model directory)")
+    try:
+        return ModelConfig.from_dict(json.loads(cfg_path.read_text()))
+    except (ValueError, TypeError, json.JSONDecodeError) as e:
+        raise ModelDirError(f"{cfg_path}: invalid model config: {e}") from e
+
+
+def load_model_dir(model_dir):
+    """Rebuild the generator from ``config.json`` and load its weights."""
+    from .generator import SoundStream
+
+    d = Path(model_dir)
+    cfg = load_model_config(d)
+    wpath = d / "generator.weights.npz"
+    if not wpath.is_file():
+        raise ModelDirError(f"{d}: no generator.weights.npz")
+    model = SoundStream(cfg).build_all()
+    try:
+        with np.load(wpath) as z:
+            arrays = {k: z[k] for k in z.files}
+    except Exception as e:  # zipfile/pickle errors of a corrupt file
+        raise ModelDirError(f"{wpath}: unreadable weights file: {e}") from e
+    assign_from_arrays(model.variables, arrays)
+    return model
+
+
+def load_run_info(model_dir) -> dict:
+    p = Path(model_dir) / "training_run.json"
+    return json.loads(p.read_text()) if p.is_file() else {}

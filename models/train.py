@@ -1,0 +1,222 @@
+"""Train a SoundStream codec: ``python -m sscodec.models.train CONFIG.toml RUN_DIR``.
+
+* Data: folders of real audio (any format/rate, resampled), random crops, gain,
+  noise mixing for the denoise task (:mod:`.data`).
+* Per example: quantizer dropout ``n_q ~ U[1, N_q]``; when the denoise flag is
+  set it drives the encoder-side or decoder-side FiLM (chosen at random), so one
+  model supports both.
+* Reconstruction-only (multi-scale mel + commitment) until
+  ``adversarial_start``, then hinge GAN + feature matching with the wave and
+  STFT discriminators.
+* Checkpoints every ``checkpoint_every`` steps to RUN_DIR (exact resume: run the
+  same command again), CSV log ``RUN_DIR/log.csv``, periodic eval on held-out
+  clips ``RUN_DIR/eval.csv`` and an exported model directory ``RUN_DIR/export``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def _sample_controls(rng, batch_size, num_quantizers, denoise):
+    """Per-example quantizer count and which FiLM side carries the flag."""
+    n_q = rng.integers(1, num_quantizers + 1, size=batch_size).astype(np.int32)
+    enc_side = rng.random(batch_size) < 0.5
+    enc_flag = (denoise * enc_side).astype(np.float32)
+    dec_flag = (denoise * ~enc_side).astype(np.float32)
+    return n_q, enc_flag, dec_flag
+
+
+def _lr(step, base, warmup):
+    return base * min(1.0, (step + 1) / max(1, warmup))
+
+
+class CsvLog:
+    def __init__(self, path, fields):
+        self.path = Path(path)
+        self.fields = fields
+        new = not self.path.exists()
+        self.f = open(self.path, "a", newline="")
+        self.w = csv.DictWriter(self.f, fieldnames=fields, extrasaction="ignore")
+        if new:
+            self.w.writeheader()
+
+    def write(self, row):
+        self.w.writerow(row)
+        self.f.flush()
+
+
+def build(tc):
+    """Create generator, discriminators, optimizers (built, ready to load)."""
+    import keras
+
+    from .discriminators import Discriminators
+    from .generator import SoundStream
+
+    if tc.mixed_bfloat16:
+        keras.mixed_precision.set_dtype_policy("mixed_bfloat16")
+    mc = tc.model_config()
+    gen = SoundStream(mc, rvq_decay=tc.rvq_decay, rvq_dead_threshold=tc.rvq_dead_threshold).build_all()
+    disc = Discriminators(name="disc")
+    disc(np.zeros((1, int(tc.segment_seconds * mc.sample_rate)), np.float32))
+    g_opt = keras.optimizers.Adam(tc.lr_generator, beta_1=tc.adam_beta1, beta_2=tc.adam_beta2, clipnorm=None)
+    d_opt = keras.optimizers.Adam(tc.lr_discriminator, beta_1=tc.adam_beta1, beta_2=tc.adam_beta2)
+    g_opt.build(gen.trainable_variables)
+    d_opt.build(disc.trainable_variables)
+    return gen, disc, g_opt, d_opt
+
+
+def kmeans_init(gen, batches, tc):
+    """k-means initialise the RVQ on encoder outputs of the first batches."""
+    embs = []
+    for _ in range(tc.kmeans_batches):
+        b = batches.next()
+        e = gen.encode_offline(b["audio"])
+        embs.append(np.asarray(e, np.float32).reshape(-1, gen.cfg.embedding_dim))
+    gen.quantizer.kmeans_init(np.concatenate(embs), iters=tc.kmeans_iters, seed=tc.seed)
+
+
+def evaluate(gen, clips, tc, with_visqol):
+    """Mel distance (and ViSQOL) of held-out clips at 3/6/12 kbps-equivalents."""
+    from .losses import log_mel_distance
+
+    mc = gen.cfg
+    res = {}
+    for n_q in sorted({max(1, mc.num_quantizers // 4), max(1, mc.num_quantizers // 2), mc.num_quantizers}):
+        mels, vq = [], []
+        for clip in clips:
+            out = gen(clip[None], n_q=np.array([n_q], np.int32), training=False)["audio"]
+            y = np.asarray(out, np.float32)[0]
+            mels.append(log_mel_distance(clip, y, mc.sample_rate))
+            if with_visqol and len(clip) >= 2 * mc.sample_rate:  # ViSQOL needs >= ~2 s
+                from .quality import visqol_speech
+
+                vq.append(visqol_speech(clip, y, mc.sample_rate))
+        res[f"mel_q{n_q}"] = float(np.mean(mels))
+        if vq:
+            res[f"visqol_q{n_q}"] = float(np.mean(vq))
+    return res
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(prog="sscodec-train", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("config", help="training config (.toml or .json); see models/configs/")
+    p.add_argument("run_dir", help="folder for checkpoints, logs and the exported model (resumes if it has a checkpoint)")
+    p.add_argument("--steps", type=int, help="override the config's total steps")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar (log lines instead)")
+    args = p.parse_args(argv)
+
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    from .config import TrainConfig
+
+    tc = TrainConfig.load(args.config)
+    if args.steps is not None:
+        tc.steps = args.steps
+    run = Path(args.run_dir)
+    run.mkdir(parents=True, exist_ok=True)
+
+    import keras
+    from tqdm import tqdm
+
+    from .checkpoint import latest_step, load_checkpoint, save_checkpoint
+    from .data import TrainBatches, eval_clips, load_audio_folder
+    from .losses import MultiScaleMelLoss
+    from .model_io import save_model_dir
+
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        from .train_step_tf import make_steps
+    elif backend == "jax":
+        from .train_step_jax import make_steps
+    else:
+        sys.exit(f"unsupported Keras backend {backend!r} (use tensorflow or jax)")
+
+    mc = tc.model_config()
+    seg = int(round(tc.segment_seconds * mc.sample_rate / mc.frame_size)) * mc.frame_size
+    speech = load_audio_folder(tc.speech_dirs, mc.sample_rate)
+    noise = load_audio_folder(tc.noise_dirs, mc.sample_rate) if tc.noise_dirs else []
+    music = load_audio_folder(tc.music_dirs, mc.sample_rate) if tc.music_dirs else []
+    batches = TrainBatches(
+        speech, noise, mc.sample_rate, seg, tc.batch_size, tc.seed,
+        noisy_prob=tc.noisy_prob, denoise_prob=tc.denoise_prob, music=music,
+    )
+    clips = []
+    if tc.eval_dir and tc.eval_clips:
+        n_eval = int(tc.eval_seconds * mc.sample_rate) // mc.frame_size * mc.frame_size
+        clips = [c[:n_eval] for c in eval_clips(tc.eval_dir, tc.eval_clips, tc.eval_seconds, mc.sample_rate, tc.seed)]
+
+    gen, disc, g_opt, d_opt = build(tc)
+    mel_loss = MultiScaleMelLoss(mc.sample_rate)
+    g_steps, d_step = make_steps(gen, disc, g_opt, d_opt, mel_loss, tc)
+
+    step = latest_step(run)
+    wall0 = 0.0
+    if step is not None:
+        meta = load_checkpoint(run, step, gen, disc, g_opt, d_opt)
+        batches.set_state(meta["data_state"])
+        wall0 = meta.get("wall_seconds", 0.0)
+        print(f"resumed {run} at step {step}", flush=True)
+    else:
+        step = 0
+        (run / "train_config.json").write_text(json.dumps(tc.to_dict(), indent=2))
+        print(f"new run {run}: {mc.name}, {gen.count_params()} generator params; k-means init …", flush=True)
+        kmeans_init(gen, batches, tc)
+
+    log = CsvLog(run / "log.csv", ["step", "wall", "steps_per_s", "lr", "g_loss", "mel", "commit", "g_adv", "feat", "d_loss"])
+    elog = CsvLog(run / "eval.csv", ["step", "wall"] + [f"{m}_q{q}" for m in ("mel", "visqol") for q in (1, 2, 3, 4, 6, 12, 24)])
+    t_start = time.time()
+    last_t, last_step = time.time(), step
+    pbar = tqdm(total=tc.steps, initial=step, disable=args.no_progress, dynamic_ncols=True, smoothing=0.05)
+
+    def meta():
+        return {"data_state": batches.state(), "wall_seconds": wall0 + time.time() - t_start, "backend": backend, "config": tc.to_dict()}
+
+    while step < tc.steps:
+        rng = np.random.default_rng([tc.seed, step])
+        b = batches.next()
+        n_q, enc_flag, dec_flag = _sample_controls(rng, tc.batch_size, mc.num_quantizers, b["denoise"])
+        lr = _lr(step, tc.lr_generator, tc.warmup_steps)
+        g_opt.learning_rate.assign(lr)
+        d_opt.learning_rate.assign(_lr(max(0, step - tc.adversarial_start), tc.lr_discriminator, tc.warmup_steps))
+        batch = {"audio": b["audio"], "target": b["target"], "n_q": n_q, "enc_flag": enc_flag, "dec_flag": dec_flag}
+        adversarial = step >= tc.adversarial_start
+        logs, fake = g_steps[adversarial](batch)
+        if adversarial and step % tc.discriminator_every == 0:
+            logs.update(d_step(b["target"], fake))
+        step += 1
+        pbar.update(1)
+        if step % tc.log_every == 0 or step == tc.steps:
+            now = time.time()
+            sps = (step - last_step) / max(now - last_t, 1e-9)
+            last_t, last_step = now, step
+            row = {k: float(v) for k, v in logs.items()}
+            if not np.isfinite(row["g_loss"]):
+                sys.exit(f"step {step}: loss is not finite ({row}); stopping (resume from the last checkpoint with a lower lr)")
+            row.update(step=step, wall=round(wall0 + now - t_start, 1), steps_per_s=round(sps, 3), lr=lr)
+            log.write(row)
+            pbar.set_postfix({k: f"{row[k]:.3f}" for k in ("mel", "commit", "g_adv", "d_loss") if k in row} | {"it/s": f"{sps:.2f}"})
+            if args.no_progress:
+                print(json.dumps(row), flush=True)
+        if step % tc.checkpoint_every == 0 or step == tc.steps:
+            save_checkpoint(run, step, gen, disc, g_opt, d_opt, meta())
+        if clips and (step % tc.eval_every == 0 or step == tc.steps):
+            res = evaluate(gen, clips, tc, tc.visqol_in_eval)
+            elog.write({"step": step, "wall": round(wall0 + time.time() - t_start, 1), **res})
+            info = {"run_dir": str(run), "step": step, "wall_seconds": wall0 + time.time() - t_start, "eval": res, "backend": backend}
+            save_model_dir(gen, run / "export", info)
+            tqdm.write(f"eval @ {step}: {json.dumps(res)}")
+    pbar.close()
+    save_model_dir(gen, run / "export", {"run_dir": str(run), "step": step, "wall_seconds": wall0 + time.time() - t_start, "backend": backend})
+    print(f"done: {step} steps; model exported to {run / 'export'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,52 @@
+"""One training step on the TensorFlow backend (GradientTape + tf.function).
+
+``make_steps(...)`` returns ``g_step(batch) -> (logs, fake)`` and
+``d_step(target, fake) -> logs``; batch tensors are
+audio/target ``[B, T]`` float32, enc_flag/dec_flag ``[B]`` float32, n_q ``[B]`` int32.
+"""
+
+from __future__ import annotations
+
+import tensorflow as tf
+
+from .losses import d_hinge_loss, feature_matching_loss, g_hinge_loss
+
+
+def make_steps(gen, disc, g_opt, d_opt, mel_loss, tc):
+    def g_loss_fn(b, adversarial):
+        out = gen(b["audio"], n_q=b["n_q"], enc_flag=b["enc_flag"], dec_flag=b["dec_flag"], training=True)
+        fake = tf.cast(out["audio"], tf.float32)
+        mel = mel_loss(b["target"], fake)
+        loss = tc.w_mel * mel + tc.w_commit * out["commit"]
+        logs = {"mel": mel, "commit": out["commit"]}
+        if adversarial:
+            real_outs = disc(b["target"])
+            fake_outs = disc(fake)
+            adv = g_hinge_loss(fake_outs)
+            feat = feature_matching_loss(real_outs, fake_outs)
+            loss = loss + tc.w_adv * adv + tc.w_feat * feat
+            logs.update(g_adv=adv, feat=feat)
+        logs["g_loss"] = loss
+        return loss, logs, fake
+
+    def build_g(adversarial):
+        @tf.function(reduce_retracing=True)
+        def g_step(b):
+            with tf.GradientTape() as tape:
+                loss, logs, fake = g_loss_fn(b, adversarial)
+            variables = gen.trainable_variables
+            grads = tape.gradient(loss, variables)
+            g_opt.apply(grads, variables)
+            return logs, fake
+
+        return g_step
+
+    @tf.function(reduce_retracing=True)
+    def d_step(target, fake):
+        with tf.GradientTape() as tape:
+            loss = d_hinge_loss(disc(target), disc(tf.stop_gradient(fake)))
+        variables = disc.trainable_variables
+        d_opt.apply(tape.gradient(loss, variables), variables)
+        return {"d_loss": loss}
+
+    return {False: build_g(False), True: build_g(True)}, d_step
