@@ -156,9 +156,8 @@ struct Api {
                                  Environment* env);
   void (*DestroyEnvironment)(Environment env);
 
-  // Model (flatbuffer) and its signatures.
-  StatusInt (*CreateModelFromFile)(Environment env, const char* filename,
-                                   Model* model);
+  // Model (flatbuffer) and its signatures. (LiteRtCreateModelFromFile is not
+  // used: unlike the buffer variant it does not verify the flatbuffer.)
   StatusInt (*CreateModelFromBuffer)(Environment env, const void* addr,
                                      size_t size, Model* model);
   void (*DestroyModel)(Model model);

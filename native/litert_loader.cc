@@ -105,7 +105,6 @@ StatusOr<std::shared_ptr<const LiteRtLibrary>> LiteRtLibrary::Load(
   Resolve(handle, "LiteRt" #field, &a.field, &missing)
   SSCODEC_RESOLVE(CreateEnvironment);
   SSCODEC_RESOLVE(DestroyEnvironment);
-  SSCODEC_RESOLVE(CreateModelFromFile);
   SSCODEC_RESOLVE(CreateModelFromBuffer);
   SSCODEC_RESOLVE(DestroyModel);
   SSCODEC_RESOLVE(GetNumModelSignatures);

@@ -75,17 +75,32 @@ StatusOr<std::shared_ptr<Model>> Model::FromFile(std::shared_ptr<Environment> en
                   "'" + path + "' is not a valid .tflite model (only " +
                       std::to_string(st.st_size) + " bytes)");
   }
+  // Read the file ourselves and load it from memory: LiteRT verifies a
+  // flatbuffer given as a buffer, but LiteRtCreateModelFromFile (2.3.0) does
+  // not and crashes on truncated files.
+  FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) {
+    return Status(StatusCode::kModelLoadError, "cannot open model file '" + path + "'");
+  }
+  const size_t size = static_cast<size_t>(st.st_size);
+  AlignedBuffer bytes(size, 64);
+  size_t got = bytes.data() ? std::fread(bytes.data(), 1, size, f) : 0;
+  std::fclose(f);
+  if (got != size) {
+    return Status(StatusCode::kModelLoadError, "cannot read model file '" + path + "'");
+  }
   std::shared_ptr<Model> m(new Model());
   m->env_ = std::move(env);
   m->options_ = options;
   m->source_ = path;
-  lrt::StatusInt s =
-      m->api().CreateModelFromFile(m->env_->handle(), path.c_str(), &m->model_);
+  m->bytes_ = std::move(bytes);
+  lrt::StatusInt s = m->api().CreateModelFromBuffer(m->env_->handle(), m->bytes_.data(), size,
+                                                    &m->model_);
   if (s != lrt::kOk || m->model_ == nullptr) {
     m->model_ = nullptr;
     return Status(StatusCode::kModelLoadError,
                   "'" + path + "' is not a valid .tflite model: " +
-                      LiteRtErrorText("LiteRtCreateModelFromFile", s));
+                      LiteRtErrorText("LiteRtCreateModelFromBuffer", s));
   }
   return Finish(std::move(m));
 }

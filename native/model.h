@@ -42,8 +42,9 @@ struct CompileOptions {
 
 class Model : public std::enable_shared_from_this<Model> {
  public:
-  // Loads a .tflite file. Errors: kNotFound (no such file), kModelLoadError
-  // (not a valid TFLite flatbuffer), kCompileError, kInvalidArgument.
+  // Loads a .tflite file (read into memory the Model owns, then verified by
+  // LiteRT). Errors: kNotFound (no such file), kModelLoadError (unreadable or
+  // not a valid TFLite flatbuffer), kCompileError, kInvalidArgument.
   static StatusOr<std::shared_ptr<Model>> FromFile(
       std::shared_ptr<Environment> env, const std::string& path,
       const CompileOptions& options = {});
