@@ -164,6 +164,9 @@ BitstreamStatus ValidateContainer(const uint8_t* data, size_t size, bool check_p
       PacketHeader ph;
       const BitstreamStatus ps = UnpackPacket(reader.header().format, rec.packet, rec.size, &ph,
                                               codes, kMaxQuantizersLimit);
+      // A packet shorter than its header says sits in a complete record: that
+      // is a bad length, not a truncated file.
+      if (ps == BitstreamStatus::kTruncated) return BitstreamStatus::kBadLength;
       if (ps != BitstreamStatus::kOk) return ps;
     }
   }

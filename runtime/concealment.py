@@ -225,7 +225,11 @@ class ComfortNoiseGenerator:
     frame pulls the estimate down quickly, speech hardly raises it, and a
     lasting louder background is followed within a few ``rise_time``.
     Until the first update the background is white noise at
-    ``initial_level_db`` dBFS. ``gain_db`` scales the synthesised noise.
+    ``initial_level_db`` dBFS; frames quieter than ``min_level_db`` (digital
+    silence) are ignored and no band goes below that level. The estimate's
+    rise is capped at ``max_rise_db_per_s``. ``gain_db`` scales the
+    synthesised noise. Stationary noise is estimated within about 1 dB
+    (slightly low).
     """
 
     def __init__(
@@ -239,6 +243,7 @@ class ComfortNoiseGenerator:
         rise_time: float = 0.5,
         max_rise_db_per_s: float = 6.0,
         initial_level_db: float = -70.0,
+        min_level_db: float = -100.0,
         gain_db: float = 0.0,
         seed=None,
     ):
@@ -259,10 +264,12 @@ class ComfortNoiseGenerator:
         self._max_rise_db = max_rise_db_per_s * dt
         self.gain = 10.0 ** (gain_db / 20.0)
         self.rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        self._floor = 10.0 ** (min_level_db / 10.0)
         init = 10.0 ** (initial_level_db / 10.0)
         self.band_power = np.full(len(self.edges) - 1, init)  # tracked background, power/sample
         self._smoothed: Optional[np.ndarray] = None
         self._in_prev = np.zeros(self.frame_size)
+        self._prev_valid = False
         self._ola_tail = np.zeros(self.frame_size)
         self.frames_seen = 0
 
@@ -284,22 +291,26 @@ class ComfortNoiseGenerator:
             return
         buf = np.concatenate([self._in_prev, x])
         self._in_prev = x
+        prev_valid, self._prev_valid = self._prev_valid, False
+        if float(np.mean(x * x)) < self._floor:
+            return  # digital silence says nothing about the background
+        self._prev_valid = True
         spec = np.fft.rfft(buf * self.window)
         per_bin = (spec.real**2 + spec.imag**2) / self._win_power
         bands = np.bincount(self._band_of_bin, weights=per_bin) / self._band_width
         self.frames_seen += 1
-        if self.frames_seen == 1:
-            # Only half of the first window holds signal.
+        if not prev_valid:
+            # Only the second half of this window holds (non-silent) signal.
             bands = bands * 2.0
-        b_db = 10.0 * np.log10(np.maximum(bands, 1e-20))
+        b_db = 10.0 * np.log10(np.maximum(bands, self._floor))
         if self._smoothed is None:
             self._smoothed = b_db
-            self.band_power = bands.copy()
+            self.band_power = np.maximum(bands, self._floor)
             return
         # Smooth and track in dB: a loud frame cannot hold the estimate up for
         # long, however loud it was.
         self._smoothed = self._smoothed + self._a_smooth * (b_db - self._smoothed)
-        e_db = 10.0 * np.log10(np.maximum(self.band_power, 1e-20))
+        e_db = 10.0 * np.log10(np.maximum(self.band_power, self._floor))
         d = self._smoothed - e_db
         step = np.where(d < 0.0, self._a_fall * d, np.minimum(self._a_rise * d, self._max_rise_db))
         self.band_power = 10.0 ** ((e_db + step) / 10.0)
