@@ -84,6 +84,9 @@ def container_seeds(rng) -> dict[str, bytes]:
         SscHeader(odd, "m\u00e9t\u00e9o", b"", 2 * 160, flags=ContainerFlags.DENOISE),
         [encode_packet([99, 0, 50], odd), encode_packet([1, 2, 3, 4, 5], odd)],
     )
+    out["utf8_model_id"] = serialize_ssc(
+        SscHeader(f, "\u6a21\u578b-\U0001f3a7-\u00e9", bytes(64), 320), [encode_packet([0, 1023], f)]
+    )
     good = out["sscodec_mixed"]
     out["bad_truncated"] = good[:-7]
     b = bytearray(good)
