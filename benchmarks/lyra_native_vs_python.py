@@ -2,13 +2,14 @@
 decoder, one 20 ms frame) through sscodec's native core vs through the Python
 ``ai_edge_litert`` Interpreter, in the same run, on real speech.
 
-    python -m sscodec.benchmarks.lyra_native_vs_python [--repeats 5] [--out f.json] [--check]
+    python -m sscodec.benchmarks.lyra_native_vs_python [--repeats 5] [--interleave frame|pass]
+                                                       [--out f.json] [--check]
 
-Paths measured (all one XNNPACK thread, fresh stream per repeat, interleaved
-so machine load hits them alike):
+Paths measured (all one XNNPACK thread, fresh streams per repeat, run
+interleaved frame by frame so machine load hits them alike):
 
-* ``native_cpp``: ``_native.LyraV2Chain`` -- the frame loop in C++, graphs
-  chained zero-copy; time per frame from C++ (steady_clock).
+* ``native_cpp``: ``_native.LyraV2Chain`` -- graphs chained zero-copy in C++;
+  time per frame measured in C++ (steady_clock) around the 4 graph runs + copies.
 * ``native_py_runners``: the generic ``Model``/``Runner`` API driven from a
   Python loop (4 ``run()`` per frame on zero-copy views); time.perf_counter.
 * ``python_interpreter``: ``ai_edge_litert.interpreter.Interpreter`` signature
@@ -47,6 +48,9 @@ def main(argv=None) -> int:
     ap.add_argument("--input", help="speech file (default: bundled sample)")
     ap.add_argument("--out", help="also write the JSON here")
     ap.add_argument("--check", action="store_true", help="exit 1 if native is slower than Python")
+    ap.add_argument("--interleave", choices=["frame", "pass"], default="frame",
+                    help="alternate paths every frame (fair under load; default) or every "
+                         "pass over the audio (warmer caches)")
     args = ap.parse_args(argv)
 
     from sscodec import lyra, paths
@@ -57,27 +61,40 @@ def main(argv=None) -> int:
         return 2
     x = lyra.frames(lyra.load_speech(args.input))
 
-    def native_cpp(nq):
-        _, _, secs = lyra.NativeLyra(model_dir).process(x, nq)
-        return secs * 1e3
+    # One step of each path per frame, interleaved frame by frame (rotating the
+    # order), so that machine load hits all paths alike.
+    def make_native_cpp(nq):
+        chain = lyra.NativeLyra(model_dir)
 
-    def native_py_runners(nq):
+        def step(f):
+            _, _, secs = chain.process(f[None, :], nq)
+            return secs[0] * 1e3  # measured inside C++
+        return step
+
+    def make_native_py_runners(nq):
         r = lyra.NativeLyraRunners(model_dir)
         out = np.zeros(lyra.FRAME_SAMPLES, np.float32)
         idx = np.zeros(lyra.MAX_QUANTIZERS, np.int32)
-        ms = np.zeros(len(x))
-        for i, f in enumerate(x):
+
+        def step(f):
             t0 = time.perf_counter()
             r.process_frame(f, nq, out, idx)
-            ms[i] = (time.perf_counter() - t0) * 1e3
-        return ms
+            return (time.perf_counter() - t0) * 1e3
+        return step
 
-    def python_interpreter(nq):
-        _, _, secs = lyra.InterpreterLyra(model_dir).process(x, nq)
-        return secs * 1e3
+    def make_python_interpreter(nq):
+        ref = lyra.InterpreterLyra(model_dir)
 
-    paths_ = {"native_cpp": native_cpp, "native_py_runners": native_py_runners,
-              "python_interpreter": python_interpreter}
+        def step(f):
+            t0 = time.perf_counter()
+            ref.process_frame(f, nq)
+            return (time.perf_counter() - t0) * 1e3
+        return step
+
+    makers = {"native_cpp": make_native_cpp, "native_py_runners": make_native_py_runners,
+              "python_interpreter": make_python_interpreter}
+    names = list(makers)
+
     import ai_edge_litert  # noqa: F401  (version below)
     from importlib.metadata import version
 
@@ -88,20 +105,33 @@ def main(argv=None) -> int:
                     "ai_edge_litert": version("ai-edge-litert"),
                     "loadavg_1m": round(os.getloadavg()[0], 2)},
         "audio": {"seconds": round(x.size / lyra.SAMPLE_RATE, 2), "frames_per_pass": len(x)},
-        "repeats": args.repeats, "threads": 1, "results": {},
+        "repeats": args.repeats, "interleave": args.interleave, "threads": 1, "results": {},
     }
     ok = True
     for bps in args.bitrate or sorted(lyra.BITRATES):
         nq = lyra.num_quantizers_for(bps)
-        for fn in paths_.values():  # warm-up pass (not recorded)
-            fn(nq)
-        times = {k: [] for k in paths_}
-        for _ in range(args.repeats):
-            for k, fn in paths_.items():
-                times[k].append(fn(nq))
-        res = {k: _stats(np.concatenate(v)) for k, v in times.items()}
+        times = {k: [] for k in names}
+        for rep in range(args.repeats + 1):  # pass 0 is warm-up, not recorded
+            steps = {k: makers[k](nq) for k in names}  # fresh streams
+            if args.interleave == "frame":
+                for i, f in enumerate(x):
+                    order = names[i % 3:] + names[: i % 3]
+                    t = {k: steps[k](f) for k in order}
+                    if rep:
+                        for k in names:
+                            times[k].append(t[k])
+            else:  # whole passes, rotating which path goes first
+                for k in names[rep % 3:] + names[: rep % 3]:
+                    t = [steps[k](f) for f in x]
+                    if rep:
+                        times[k].extend(t)
+        times = {k: np.asarray(v) for k, v in times.items()}
+        res = {k: _stats(v) for k, v in times.items()}
         speedup = res["python_interpreter"]["median_ms"] / res["native_cpp"]["median_ms"]
         res["speedup_median_python_over_native_cpp"] = round(speedup, 3)
+        # Same-frame pairs: robust to load drifting during the run.
+        res["paired_median_python_minus_native_cpp_ms"] = round(
+            float(np.median(times["python_interpreter"] - times["native_cpp"])), 4)
         res["native_not_slower"] = bool(res["native_cpp"]["median_ms"] <= res["python_interpreter"]["median_ms"])
         ok &= res["native_not_slower"]
         report["results"][f"{bps}bps"] = res
