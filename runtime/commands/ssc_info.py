@@ -42,7 +42,8 @@ def run(args) -> int:
     print(f"  format       {fmt.sample_rate} Hz, {fmt.frame_size} samples/frame, "
           f"{fmt.bits_per_code}-bit codes, up to {fmt.max_quantizers} quantizers "
           f"(codebook {fmt.codebook_size})")
-    print(f"  flags        {h.flags.name or 'none'}")
+    flags = [f.name for f in type(h.flags) if f.value and h.flags & f.value]
+    print(f"  flags        {'|'.join(flags) or 'none'}")
     print(f"  length       {h.original_length} samples ({h.duration:.3f} s), {f.num_frames} frames")
     kinds = Counter()
     code_bits = 0
