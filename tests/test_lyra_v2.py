@@ -102,3 +102,25 @@ def test_chain_errors(lyra_dir, tmp_path):
     assert e.value.code == "NOT_FOUND"
     with pytest.raises(ValueError):
         lyra.num_quantizers_for(4000)
+
+
+def test_native_chain_releases_gil(lyra_dir, speech_frames):
+    import threading
+
+    chain = lyra.NativeLyra(lyra_dir)
+    chain.process(speech_frames[:5], 16)  # warm up
+    started, done = threading.Event(), threading.Event()
+
+    def work():
+        started.set()
+        chain.process(np.tile(speech_frames, (2, 1)), 16)  # ~600 frames in C++
+        done.set()
+
+    t = threading.Thread(target=work)
+    t.start()
+    started.wait()
+    spins = 0
+    while not done.is_set():
+        spins += 1  # only runs if the worker let go of the GIL
+    t.join()
+    assert spins > 1000, spins
