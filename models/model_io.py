@@ -25,10 +25,20 @@ class ModelDirError(Exception):
     """A model directory is missing, incomplete or does not match its config."""
 
 
+def variable_key(v):
+    """Path of a variable relative to its model: the first component (the
+    model's auto-numbered instance name, e.g. ``sound_stream_1``) is dropped;
+    seed-generator states (numbered globally by Keras) are keyed by role."""
+    path = v.path
+    if path.startswith("seed_generator"):
+        return "seed_generator_state"
+    return path.split("/", 1)[1] if "/" in path else path
+
+
 def variables_to_arrays(variables, prefix=""):
     out = {}
     for v in variables:
-        key = prefix + v.path
+        key = prefix + variable_key(v)
         if key in out:
             raise ValueError(f"duplicate variable path {key}")
         out[key] = np.asarray(v.numpy() if hasattr(v, "numpy") else v.value)
@@ -39,7 +49,7 @@ def assign_from_arrays(variables, arrays, prefix="", strict=True):
     """Assign ``arrays[prefix + v.path]`` to each variable; shape-checked."""
     missing = []
     for v in variables:
-        key = prefix + v.path
+        key = prefix + variable_key(v)
         if key not in arrays:
             missing.append(key)
             continue

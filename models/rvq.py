@@ -68,7 +68,7 @@ class ResidualVectorQuantizer(keras.layers.Layer):
             - 2.0 * ops.matmul(flat, ops.transpose(codebook))
             + ops.sum(codebook * codebook, axis=-1)[None, :]
         )
-        return ops.cast(ops.argmin(dist, axis=-1), "int32")
+        return _argmin_last(dist)
 
     # ---- inference -------------------------------------------------------------------
     def encode(self, x, n_q=None):
@@ -186,6 +186,16 @@ class ResidualVectorQuantizer(keras.layers.Layer):
             self.cluster_sizes[q].assign(counts)
             self.embed_sums[q].assign(cb * counts[:, None])
             residual = residual - cb[idx]
+
+
+def _argmin_last(x):
+    """int32 argmin over the last axis. On TensorFlow this is a bare ``tf.argmin``
+    (Keras adds a signed-zero fix-up made of ops TFLite has no builtin for)."""
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        return tf.argmin(x, axis=-1, output_type=tf.int32)
+    return ops.cast(ops.argmin(x, axis=-1), "int32")
 
 
 def _np_nearest(x, cb):

@@ -104,6 +104,8 @@ def run_leaf(layer, x, cursor):
         return layer(x)
     if not layer.built:
         layer.build(x.shape)
+    if layer.history == 0:  # memoryless (e.g. 1x1 conv): no state tensor
+        return layer.forward_with_history(x)
     y, new_state = layer.step(x, cursor.take(layer))
     cursor.put(new_state)
     return y

@@ -1,0 +1,233 @@
+"""Trained model directory → folder of per-frame ``.tflite`` graphs + manifest.
+
+Precisions (``--precision``):
+
+* ``float32``: plain conversion.
+* ``dynamic-int8``: int8 weights, float activations (encoder and decoder).
+* ``int8``: full-integer encoder and decoder (int8 weights and activations,
+  calibrated on real audio streamed frame by frame through the Keras model);
+  float32 at the graph boundary (QUANTIZE/DEQUANTIZE inside) so every precision
+  has the same interface.
+
+The RVQ graphs stay float32 in every precision: their work is a nearest-
+neighbour search whose argmin flips when distances are computed in int8, and
+they are < 5 % of the frame's compute.
+
+Output is written to a temporary sibling folder and renamed into place only
+when every graph converted and the manifest was written, so a failure never
+leaves a partial set of graphs behind. No Flex (Select TF) ops are allowed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from ..manifest import GRAPH_ROLES, PRECISIONS, write_manifest
+
+CALIBRATION_FRAMES = 400
+
+
+class ConversionError(Exception):
+    """Conversion cannot proceed (bad input) or produced an invalid graph."""
+
+
+def model_identity(model_dir):
+    """(model_id, run_info): id = '<preset>-<first 12 hex of sha256(weights)>'."""
+    from ..models.model_io import load_model_config, load_run_info
+
+    d = Path(model_dir)
+    cfg = load_model_config(d)
+    h = hashlib.sha256((d / "generator.weights.npz").read_bytes()).hexdigest()
+    return f"{cfg.name}-{h[:12]}", load_run_info(d)
+
+
+def calibration_frames(graphs, audio_clips, n_frames=CALIBRATION_FRAMES, seed=0):
+    """Stream clips through the model's frame graphs (TF concrete functions,
+    i.e. the float model); return the per-frame inputs of encoder and decoder.
+
+    Returns (encoder_inputs, decoder_inputs): lists of dicts keyed by graph
+    input name. Every other clip runs with the denoise flag on. The decoder sees
+    embeddings quantized with a random number of quantizers, as at run time.
+    """
+    import tensorflow as tf
+
+    from .graphs import new_state_name, state_name
+
+    cfg = graphs.cfg
+    enc_fn, dec_fn = graphs.concrete("encoder"), graphs.concrete("decoder")
+    rq_enc, rq_dec = graphs.concrete("rvq_encode"), graphs.concrete("rvq_decode")
+    rng = np.random.default_rng(seed)
+    enc_in, dec_in = [], []
+    fs = cfg.frame_size
+    for ci, clip in enumerate(audio_clips):
+        flag = np.array([float(ci % 2)], np.float32)
+        enc_states = {state_name(i): np.zeros((1, *s.shape), np.float32) for i, s in enumerate(graphs.enc_specs)}
+        dec_states = {state_name(i): np.zeros((1, *s.shape), np.float32) for i, s in enumerate(graphs.dec_specs)}
+        for start in range(0, len(clip) - fs + 1, fs):
+            if len(enc_in) >= n_frames:
+                return enc_in, dec_in
+            feed = {"audio": clip[None, start : start + fs].astype(np.float32), "denoise": flag, **enc_states}
+            enc_in.append(feed)
+            out = enc_fn(feed)
+            enc_states = {state_name(i): out[new_state_name(i)].numpy() for i in range(len(graphs.enc_specs))}
+            n_q = np.array([rng.integers(1, cfg.num_quantizers + 1)], np.int32)
+            codes = rq_enc({"embedding": out["embedding"], "num_quantizers": n_q})["codes"]
+            emb = rq_dec({"codes": codes, "num_quantizers": n_q})["embedding"].numpy()
+            feed = {"embedding": emb, "denoise": flag, **dec_states}
+            dec_in.append(feed)
+            out = dec_fn(feed)
+            dec_states = {state_name(i): out[new_state_name(i)].numpy() for i in range(len(graphs.dec_specs))}
+    return enc_in, dec_in
+
+
+def to_tflite(concrete_fn, module, precision, representative=None):
+    """Convert one concrete function; returns flatbuffer bytes."""
+    import tensorflow as tf
+
+    from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
+
+    # Freeze the Keras variables into constants: graphs carry no resource
+    # variables (their state is explicit), and int8 calibration needs it.
+    frozen = convert_variables_to_constants_v2(concrete_fn)
+    conv = tf.lite.TFLiteConverter.from_concrete_functions([frozen], module)
+    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+    if precision == "dynamic-int8":
+        conv.optimizations = [tf.lite.Optimize.DEFAULT]
+    elif precision == "int8":
+        if representative is None:
+            raise ConversionError("int8 conversion needs calibration data")
+        conv.optimizations = [tf.lite.Optimize.DEFAULT]
+        conv.representative_dataset = lambda: iter(representative)
+        conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        conv.inference_input_type = tf.float32
+        conv.inference_output_type = tf.float32
+    elif precision != "float32":
+        raise ConversionError(f"unknown precision {precision!r} (choose from {', '.join(PRECISIONS)})")
+    try:
+        return conv.convert()
+    except Exception as e:  # converter errors are many different types
+        raise ConversionError(f"TFLite conversion failed ({precision}): {e}") from e
+
+
+def describe_graph(path):
+    """Signature key and input/output tensor specs read back with the LiteRT Interpreter."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    it = Interpreter(model_path=str(path))
+    sigs = it.get_signature_list()
+    if len(sigs) != 1:
+        raise ConversionError(f"{path}: expected one signature, found {list(sigs)}")
+    key = next(iter(sigs))
+    runner = it.get_signature_runner(key)
+
+    def spec(details):
+        return [
+            {"name": n, "shape": [int(x) for x in d["shape"]], "dtype": np.dtype(d["dtype"]).name}
+            for n, d in sorted(details.items())
+        ]
+
+    return key, spec(runner.get_input_details()), spec(runner.get_output_details())
+
+
+def convert(model_dir, out_dir, precision="float32", calibration_dir=None, model_version=None):
+    """Convert ``model_dir`` into ``out_dir`` (must not exist). Returns the manifest path."""
+    from ..models.model_io import ModelDirError, load_model_dir
+    from .flatbuffer_ops import assert_no_flex, op_counts
+    from .graphs import FrameGraphs, new_state_name, state_name
+
+    if precision not in PRECISIONS:
+        raise ConversionError(f"unknown precision {precision!r} (choose from {', '.join(PRECISIONS)})")
+    out = Path(out_dir)
+    if out.exists():
+        raise ConversionError(f"output folder {out} already exists; remove it or choose another")
+    try:
+        model = load_model_dir(model_dir)
+    except ModelDirError as e:
+        raise ConversionError(str(e)) from e
+    cfg = model.cfg
+    model_id, run_info = model_identity(model_dir)
+
+    enc_rep = dec_rep = None
+    if precision == "int8":
+        if calibration_dir is None:
+            raise ConversionError("--precision int8 needs --calibration AUDIO_DIR (real audio)")
+        from ..models.data import load_audio_folder
+
+        try:
+            clips = load_audio_folder(calibration_dir, cfg.sample_rate)
+        except (ValueError, FileNotFoundError) as e:
+            raise ConversionError(f"calibration folder {calibration_dir}: {e}") from e
+        clips = [c for c in clips if len(c) >= cfg.frame_size]
+        if not clips:
+            raise ConversionError(f"calibration folder {calibration_dir}: no usable audio (need clips >= 1 frame)")
+        rng = np.random.default_rng(0)
+        order = rng.permutation(len(clips))
+        clips = [clips[i][: cfg.sample_rate * 3] for i in order[:64]]
+
+    graphs = FrameGraphs(model)
+    if precision == "int8":
+        enc_rep, dec_rep = calibration_frames(graphs, clips)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    try:
+        meta_graphs, ops_report = {}, {}
+        for role in GRAPH_ROLES:
+            role_precision = precision if role in ("encoder", "decoder") else "float32"
+            rep = {"encoder": enc_rep, "decoder": dec_rep}.get(role)
+            fb = to_tflite(graphs.concrete(role), graphs, role_precision, rep)
+            assert_no_flex(fb, role)
+            fname = f"{role}.tflite"
+            (tmp / fname).write_bytes(fb)
+            key, inputs, outputs = describe_graph(tmp / fname)
+            specs = {"encoder": graphs.enc_specs, "decoder": graphs.dec_specs}.get(role, [])
+            states = [
+                {"input": state_name(i), "output": new_state_name(i), "shape": [1, s.length, s.channels], "layer": s.name}
+                for i, s in enumerate(specs)
+            ]
+            meta_graphs[role] = {
+                "file": fname,
+                "signature": key,
+                "precision": role_precision,
+                "inputs": inputs,
+                "outputs": outputs,
+                "states": states,
+                "bytes": len(fb),
+            }
+            ops_report[role] = op_counts(fb)
+        model_meta = {
+            "name": cfg.name,
+            "model_id": model_id,
+            "model_version": model_version or run_info.get("model_version", "0"),
+            "training_run": run_info.get("run_id", run_info.get("run_dir", "unknown")),
+            "training_steps": run_info.get("step"),
+            "sample_rate": cfg.sample_rate,
+            "frame_size": cfg.frame_size,
+            "embedding_dim": cfg.embedding_dim,
+            "codebook_size": cfg.codebook_size,
+            "bits_per_code": cfg.bits_per_code,
+            "num_quantizers": cfg.num_quantizers,
+            "bitrates_bps": {str(n): cfg.bitrate(n) for n in range(1, cfg.num_quantizers + 1)},
+            "denoise_sides": ["encoder", "decoder"] if cfg.film else [],
+            "config": cfg.to_dict(),
+        }
+        write_manifest(tmp, model_meta, precision, meta_graphs, extra={"op_counts": ops_report})
+        os.rename(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out / "manifest.json"
+
+
+def main_convert(model_dir, out_dir, precision, calibration_dir):
+    path = convert(model_dir, out_dir, precision, calibration_dir)
+    m = json.loads(Path(path).read_text())
+    for role, g in m["graphs"].items():
+        print(f"{role:11s} {g['precision']:13s} {g['bytes'] / 1024:8.1f} KiB  {len(g['states'])} states")
+    return path

@@ -1,0 +1,129 @@
+"""The four per-frame graphs, as TensorFlow concrete functions of a trained model.
+
+Every graph processes ONE frame (batch 1) and is stateless: history travels
+in explicit state tensors (inputs ``state_NNN``, outputs ``new_state_NNN``)
+whose layout comes from the model's own :meth:`state_specs` — the same code
+that runs offline and in frame-by-frame Keras.
+
+==========  ===================================================  ===============================================
+graph       inputs                                               outputs
+==========  ===================================================  ===============================================
+encoder     audio f32 [1, frame], denoise f32 [1], state_NNN     embedding f32 [1, 1, D], new_state_NNN
+rvq_encode  embedding f32 [1, 1, D], num_quantizers i32 [1]      codes i32 [1, N_q] (entries >= n_q are 0)
+rvq_decode  codes i32 [1, N_q], num_quantizers i32 [1]           embedding f32 [1, 1, D] (sum of first n_q codes)
+decoder     embedding f32 [1, 1, D], denoise f32 [1], state_NNN  audio f32 [1, frame], new_state_NNN
+==========  ===================================================  ===============================================
+
+``denoise`` is the FiLM flag (0 = reconstruct as is, 1 = remove noise); it
+is an input of both the encoder and the decoder so either side can carry it.
+"""
+
+from __future__ import annotations
+
+import tensorflow as tf
+
+
+def state_name(i):
+    return f"state_{i:03d}"
+
+
+def new_state_name(i):
+    return f"new_state_{i:03d}"
+
+
+class FrameGraphs(tf.Module):
+    """tf.functions of one frame for each graph role."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+        cfg = model.cfg
+        self.cfg = cfg
+        self.enc_specs = model.encoder_state_specs()
+        self.dec_specs = model.decoder_state_specs()
+
+    def _state_sig(self, specs):
+        return {state_name(i): tf.TensorSpec([1, s.length, s.channels], tf.float32, name=state_name(i)) for i, s in enumerate(specs)}
+
+    def encoder_fn(self):
+        cfg = self.cfg
+        sig = {
+            "audio": tf.TensorSpec([1, cfg.frame_size], tf.float32, name="audio"),
+            "denoise": tf.TensorSpec([1], tf.float32, name="denoise"),
+            **self._state_sig(self.enc_specs),
+        }
+        n = len(self.enc_specs)
+
+        @tf.function(input_signature=[sig])
+        def encoder(inputs):
+            states = [inputs[state_name(i)] for i in range(n)]
+            emb, new = self.model.encode_step(inputs["audio"], states, flag=inputs["denoise"])
+            out = {"embedding": emb}
+            out.update({new_state_name(i): s for i, s in enumerate(new)})
+            return out
+
+        return encoder.get_concrete_function()
+
+    def decoder_fn(self):
+        cfg = self.cfg
+        sig = {
+            "embedding": tf.TensorSpec([1, 1, cfg.embedding_dim], tf.float32, name="embedding"),
+            "denoise": tf.TensorSpec([1], tf.float32, name="denoise"),
+            **self._state_sig(self.dec_specs),
+        }
+        n = len(self.dec_specs)
+
+        @tf.function(input_signature=[sig])
+        def decoder(inputs):
+            states = [inputs[state_name(i)] for i in range(n)]
+            audio, new = self.model.decode_step(inputs["embedding"], states, flag=inputs["denoise"])
+            out = {"audio": audio}
+            out.update({new_state_name(i): s for i, s in enumerate(new)})
+            return out
+
+        return decoder.get_concrete_function()
+
+    def rvq_encode_fn(self):
+        cfg = self.cfg
+        rvq = self.model.quantizer
+        sig = {
+            "embedding": tf.TensorSpec([1, 1, cfg.embedding_dim], tf.float32, name="embedding"),
+            "num_quantizers": tf.TensorSpec([1], tf.int32, name="num_quantizers"),
+        }
+
+        @tf.function(input_signature=[sig])
+        def rvq_encode(inputs):
+            codes = rvq.encode(inputs["embedding"])  # [1, 1, N_q]; stage q only sees stages < q
+            codes = tf.reshape(codes, [1, cfg.num_quantizers])
+            keep = tf.range(cfg.num_quantizers, dtype=tf.int32)[None, :] < inputs["num_quantizers"][:, None]
+            return {"codes": tf.where(keep, codes, tf.zeros_like(codes))}
+
+        return rvq_encode.get_concrete_function()
+
+    def rvq_decode_fn(self):
+        cfg = self.cfg
+        rvq = self.model.quantizer
+        sig = {
+            "codes": tf.TensorSpec([1, cfg.num_quantizers], tf.int32, name="codes"),
+            "num_quantizers": tf.TensorSpec([1], tf.int32, name="num_quantizers"),
+        }
+
+        @tf.function(input_signature=[sig])
+        def rvq_decode(inputs):
+            codes = tf.clip_by_value(inputs["codes"], 0, cfg.codebook_size - 1)
+            keep = tf.range(cfg.num_quantizers, dtype=tf.int32)[None, :] < inputs["num_quantizers"][:, None]
+            emb = 0.0
+            for q in range(cfg.num_quantizers):
+                vec = tf.gather(rvq.codebooks[q], codes[:, q])  # [1, D]
+                emb = emb + vec * tf.cast(keep[:, q : q + 1], tf.float32)
+            return {"embedding": tf.reshape(emb, [1, 1, cfg.embedding_dim])}
+
+        return rvq_decode.get_concrete_function()
+
+    def concrete(self, role):
+        return {
+            "encoder": self.encoder_fn,
+            "rvq_encode": self.rvq_encode_fn,
+            "rvq_decode": self.rvq_decode_fn,
+            "decoder": self.decoder_fn,
+        }[role]()
