@@ -112,6 +112,10 @@ def main(argv=None):
     p.add_argument("run_dir", help="folder for checkpoints, logs and the exported model (resumes if it has a checkpoint)")
     p.add_argument("--steps", type=int, help="override the config's total steps")
     p.add_argument("--no-progress", action="store_true", help="no progress bar (log lines instead)")
+    p.add_argument(
+        "--data-parallel", type=int, default=0, metavar="N",
+        help="JAX backend only: replicate the model on N devices and shard each batch (Keras DataParallel)",
+    )
     args = p.parse_args(argv)
 
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
@@ -138,6 +142,15 @@ def main(argv=None):
         from .train_step_jax import make_steps
     else:
         sys.exit(f"unsupported Keras backend {backend!r} (use tensorflow or jax)")
+
+    if args.data_parallel:
+        if backend != "jax":
+            sys.exit("--data-parallel needs the JAX backend (KERAS_BACKEND=jax): it uses Keras' distribution API")
+        devices = keras.distribution.list_devices()
+        if len(devices) < args.data_parallel or tc.batch_size % args.data_parallel:
+            sys.exit(f"--data-parallel {args.data_parallel}: have {len(devices)} devices, batch {tc.batch_size}")
+        keras.distribution.set_distribution(keras.distribution.DataParallel(devices=devices[: args.data_parallel]))
+        print(f"data parallel over {devices[: args.data_parallel]}", flush=True)
 
     mc = tc.model_config()
     seg = int(round(tc.segment_seconds * mc.sample_rate / mc.frame_size)) * mc.frame_size
