@@ -53,14 +53,19 @@ class MultiScaleMelLoss:
         return ops.matmul(mag, self.banks[w])
 
     def __call__(self, x, y):
+        """x, y: [B, T]; scales whose window exceeds T are skipped (static T)."""
+        n = x.shape[-1]
+        windows = [w for w in self.windows if n is None or w <= n]
+        if not windows:
+            raise ValueError(f"audio of {n} samples is shorter than every mel window {self.windows}")
         total = 0.0
-        for w in self.windows:
+        for w in windows:
             mx, my = self.mel(x, w), self.mel(y, w)
             l1 = ops.mean(ops.abs(mx - my))
             dlog = ops.log(mx + self.eps) - ops.log(my + self.eps)
             l2 = ops.mean(ops.sqrt(ops.sum(dlog * dlog, axis=-1) + 1e-8)) / self.banks[w].shape[1] ** 0.5
             total = total + l1 + (w / 2) ** 0.5 * l2 / 4.0
-        return total / len(self.windows)
+        return total / len(windows)
 
 
 def log_mel_distance(x, y, sample_rate, w=1024, n_mels=64):

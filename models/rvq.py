@@ -138,8 +138,11 @@ class ResidualVectorQuantizer(keras.layers.Layer):
         sums = ops.matmul(ops.transpose(onehot), flat)  # [K, D]
         has_data = ops.sum(active) > 0
         d = self.decay
-        cs = self.cluster_sizes[q] * d + counts * (1 - d)
-        es = self.embed_sums[q] * d + sums * (1 - d)
+        old_cs = ops.convert_to_tensor(self.cluster_sizes[q])
+        old_es = ops.convert_to_tensor(self.embed_sums[q])
+        old_cb = ops.convert_to_tensor(self.codebooks[q])
+        cs = old_cs * d + counts * (1 - d)
+        es = old_es * d + sums * (1 - d)
         n = ops.sum(cs)
         smoothed = (cs + self.epsilon) / (n + k * self.epsilon) * n
         cb = es / smoothed[:, None]
@@ -150,9 +153,9 @@ class ResidualVectorQuantizer(keras.layers.Layer):
         cb = ops.where(dead[:, None], fresh, cb)
         es = ops.where(dead[:, None], fresh, es)
         cs = ops.where(dead, ops.ones_like(cs), cs)
-        self.cluster_sizes[q].assign(ops.where(has_data, cs, self.cluster_sizes[q]))
-        self.embed_sums[q].assign(ops.where(has_data, es, self.embed_sums[q]))
-        self.codebooks[q].assign(ops.where(has_data, cb, self.codebooks[q]))
+        self.cluster_sizes[q].assign(ops.where(has_data, cs, old_cs))
+        self.embed_sums[q].assign(ops.where(has_data, es, old_es))
+        self.codebooks[q].assign(ops.where(has_data, cb, old_cb))
 
     def kmeans_init(self, x, iters=10, seed=0):
         """k-means initialise every stage on embeddings ``x`` [N, D] (numpy).

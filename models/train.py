@@ -61,6 +61,7 @@ def build(tc):
     from .discriminators import Discriminators
     from .generator import SoundStream
 
+    keras.utils.set_random_seed(tc.seed)  # initial weights are a function of the seed
     if tc.mixed_bfloat16:
         keras.mixed_precision.set_dtype_policy("mixed_bfloat16")
     mc = tc.model_config()
