@@ -26,6 +26,10 @@
 namespace py = pybind11;
 using namespace sscodec;  // NOLINT
 
+namespace sscodec_py {
+void Bind(py::module_& m);  // python_codec.cc: Codec (C API), ConcealmentPolicy
+}
+
 namespace {
 
 struct NativeError : std::exception {
@@ -460,4 +464,6 @@ PYBIND11_MODULE(_native, m) {
           py::arg("audio"), py::arg("num_quantizers"),
           "Whole-frame audio (len % 320 == 0) -> (decoded float32[n], indices int32[frames,46], "
           "seconds per frame float64[frames]), frame by frame in C++ (GIL released).");
+
+  sscodec_py::Bind(m);
 }

@@ -11,4 +11,19 @@ Importing this package must stay cheap: never import TensorFlow/Keras here
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+__all__ = ["__version__", "Encoder", "Decoder", "StreamingCodec"]
+
+_LAZY = {"Encoder": "codec", "Decoder": "codec", "StreamingCodec": "codec"}
+
+
+def __getattr__(name):
+    # sscodec.Encoder / Decoder / StreamingCodec (sscodec.codec), imported on
+    # first use so that ``import sscodec`` stays cheap.
+    mod = _LAZY.get(name)
+    if mod is None:
+        raise AttributeError(f"module 'sscodec' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f"{__name__}.{mod}"), name)
+    globals()[name] = value
+    return value

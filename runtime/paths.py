@@ -65,3 +65,58 @@ def lyra_dir() -> Path | None:
     p = s / "lyra-v2"
     needed = ("soundstream_encoder.tflite", "quantizer.tflite", "lyragan.tflite")
     return p if all((p / n).is_file() for n in needed) else None
+
+
+# ---------------------------------------------------------------------------
+# Converted models
+# ---------------------------------------------------------------------------
+
+DEFAULT_MODEL = "speech16k"
+
+
+def models_dir() -> Path:
+    """Folder of the ``sscodec.models`` package: ``sscodec/models/`` in an
+    installed package, ``models/`` of the checkout in an editable install
+    (found without importing the package)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec(f"{__package__}.models")
+    if spec is not None and spec.submodule_search_locations:
+        return Path(list(spec.submodule_search_locations)[0]).resolve()
+    return _PACKAGE_DIR / "models"
+
+
+class ModelNotFoundError(FileNotFoundError):
+    """A converted model folder (default or named) does not exist."""
+
+
+def default_model_dir(precision: str = "float32") -> Path:
+    """The shipped default model's folder for ``precision``.
+
+    Raises :class:`ModelNotFoundError` with what to do when it is not
+    installed (the shipped model lands with training; until then pass
+    ``--model DIR`` / ``model=DIR``, e.g. ``tests/data/tiny_codec/float32``).
+    """
+    from .manifest import PRECISIONS
+
+    if precision not in PRECISIONS:
+        raise ValueError(f"unknown precision {precision!r} (choose from {', '.join(PRECISIONS)})")
+    d = models_dir() / DEFAULT_MODEL / precision
+    if not (d / "manifest.json").is_file():
+        raise ModelNotFoundError(
+            f"the default model ({DEFAULT_MODEL}, {precision}) is not installed: {d} has no "
+            f"manifest.json. It ships once training finishes; until then name a converted "
+            f"model folder with --model DIR (Python: model=DIR), e.g. the tiny test model "
+            f"tests/data/tiny_codec/float32, or Lyra v2's folder ../shared/lyra-v2."
+        )
+    return d
+
+
+def resolve_model_dir(model=None, precision: str = "float32") -> Path:
+    """``model`` (a folder) if given, else :func:`default_model_dir`."""
+    if model is None:
+        return default_model_dir(precision)
+    d = Path(model).expanduser()
+    if not d.is_dir():
+        raise ModelNotFoundError(f"model folder not found: {d}")
+    return d
