@@ -93,10 +93,31 @@ def to_tflite(concrete_fn, module, precision, representative=None):
 
     from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 
-    # Freeze the Keras variables into constants: graphs carry no resource
-    # variables (their state is explicit), and int8 calibration needs it.
+    # Freeze the Keras variables into constants (the graphs carry no resource
+    # variables: their state is explicit; int8 calibration needs this too), then
+    # re-wrap the frozen graph with the original dict signature and go through a
+    # SavedModel so the TFLite signature keeps the input/output names.
     frozen = convert_variables_to_constants_v2(concrete_fn)
-    conv = tf.lite.TFLiteConverter.from_concrete_functions([frozen], module)
+    in_sig = concrete_fn.structured_input_signature[0][0]  # {name: TensorSpec}
+    in_keys = sorted(in_sig)  # tf.nest flattens dicts in sorted-key order
+    out_keys = sorted(concrete_fn.structured_outputs)
+
+    @tf.function(input_signature=[in_sig])
+    def serving(inputs):
+        outs = frozen(*[inputs[k] for k in in_keys])
+        return dict(zip(out_keys, outs))
+
+    holder = tf.Module()
+    holder.serving = serving
+    with tempfile.TemporaryDirectory(prefix="sscodec-sm-") as sm_dir:
+        tf.saved_model.save(holder, sm_dir, signatures={"serving_default": serving.get_concrete_function()})
+        conv = tf.lite.TFLiteConverter.from_saved_model(sm_dir)
+        return _run_converter(conv, precision, representative)
+
+
+def _run_converter(conv, precision, representative):
+    import tensorflow as tf
+
     conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
     if precision == "dynamic-int8":
         conv.optimizations = [tf.lite.Optimize.DEFAULT]
