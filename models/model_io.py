@@ -69,12 +69,20 @@ def atomic_savez(path, arrays):
     os.replace(tmp, path)
 
 
-def save_model_dir(model, out_dir, run_info=None):
-    """Export a generator (float32 weights) + config to ``out_dir``."""
+TRAINING_ONLY = ("cluster_size_", "embed_sum_", "seed_generator_state")
+
+
+def save_model_dir(model, out_dir, run_info=None, inference_only=False):
+    """Export a generator (float32 weights) + config to ``out_dir``.
+
+    ``inference_only`` drops the RVQ's EMA statistics and RNG state (not needed
+    to encode/decode or convert; halves the file)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     (out / "config.json").write_text(json.dumps(model.cfg.to_dict(), indent=2) + "\n")
     arrays = {k: v.astype(np.float32) if v.dtype.kind == "f" else v for k, v in variables_to_arrays(model.variables).items()}
+    if inference_only:
+        arrays = {k: v for k, v in arrays.items() if not any(t in k.rsplit("/", 1)[-1] for t in TRAINING_ONLY)}
     atomic_savez(out / "generator.weights.npz", arrays)
     if run_info is not None:
         (out / "training_run.json").write_text(json.dumps(run_info, indent=2) + "\n")
@@ -106,7 +114,11 @@ def load_model_dir(model_dir):
             arrays = {k: z[k] for k in z.files}
     except Exception as e:  # zipfile/pickle errors of a corrupt file
         raise ModelDirError(f"{wpath}: unreadable weights file: {e}") from e
-    assign_from_arrays(model.variables, arrays)
+    training_only = [v for v in model.variables if any(t in variable_key(v).rsplit("/", 1)[-1] for t in TRAINING_ONLY)]
+    skip = {id(v) for v in training_only}
+    inference = [v for v in model.variables if id(v) not in skip]
+    assign_from_arrays(inference, arrays)
+    assign_from_arrays(training_only, arrays, strict=False)
     return model
 
 

@@ -85,6 +85,21 @@ def kmeans_init(gen, batches, tc):
     gen.quantizer.kmeans_init(np.concatenate(embs), iters=tc.kmeans_iters, seed=tc.seed)
 
 
+def warm_start(gen, model_dir):
+    """Load exported generator weights; rebuild the RVQ's EMA statistics from its codebooks."""
+    from .model_io import load_model_config, load_model_dir
+
+    if load_model_config(model_dir) != gen.cfg:
+        sys.exit(f"--init-from {model_dir}: its architecture differs from this config's")
+    src = load_model_dir(model_dir)
+    for dst_v, src_v in zip(gen.variables, src.variables):
+        dst_v.assign(src_v)
+    rvq = gen.quantizer
+    for q in range(rvq.num_quantizers):
+        rvq.cluster_sizes[q].assign(np.ones(rvq.codebook_size, np.float32))
+        rvq.embed_sums[q].assign(np.asarray(rvq.codebooks[q]))
+
+
 def evaluate(gen, clips, tc, with_visqol):
     """Mel distance (and ViSQOL) of held-out clips at 3/6/12 kbps-equivalents."""
     from .losses import log_mel_distance
@@ -113,6 +128,11 @@ def main(argv=None):
     p.add_argument("run_dir", help="folder for checkpoints, logs and the exported model (resumes if it has a checkpoint)")
     p.add_argument("--steps", type=int, help="override the config's total steps")
     p.add_argument("--no-progress", action="store_true", help="no progress bar (log lines instead)")
+    p.add_argument(
+        "--init-from", metavar="MODEL_DIR",
+        help="warm start a NEW run from an exported model directory (e.g. the shipped models/speech16k/keras) "
+        "instead of random init + k-means; optimizer state starts fresh",
+    )
     p.add_argument(
         "--data-parallel", type=int, default=0, metavar="N",
         help="JAX backend only: replicate the model on N devices and shard each batch (Keras DataParallel)",
@@ -181,8 +201,12 @@ def main(argv=None):
     else:
         step = 0
         (run / "train_config.json").write_text(json.dumps(tc.to_dict(), indent=2))
-        print(f"new run {run}: {mc.name}, {gen.count_params()} generator params; k-means init …", flush=True)
-        kmeans_init(gen, batches, tc)
+        if args.init_from:
+            warm_start(gen, args.init_from)
+            print(f"new run {run}: {mc.name}, warm start from {args.init_from}", flush=True)
+        else:
+            print(f"new run {run}: {mc.name}, {gen.count_params()} generator params; k-means init …", flush=True)
+            kmeans_init(gen, batches, tc)
 
     log = CsvLog(run / "log.csv", ["step", "wall", "steps_per_s", "lr", "g_loss", "mel", "commit", "g_adv", "feat", "d_loss"])
     elog = CsvLog(run / "eval.csv", ["step", "wall"] + [f"{m}_q{q}" for m in ("mel", "visqol") for q in (1, 2, 3, 4, 6, 12, 24)])

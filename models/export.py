@@ -1,0 +1,70 @@
+"""Export a training checkpoint's generator as a model directory.
+
+``python -m sscodec.models.export RUN_DIR OUT_DIR [--step N]`` writes
+``config.json``, ``generator.weights.npz`` (inference weights only: the RVQ's
+EMA statistics are dropped) and ``training_run.json`` (run id, step, wall time,
+data, eval history) — what ``sscodec convert`` reads. Works while the run is
+still training (reads the newest complete checkpoint).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+
+
+def export_checkpoint(run_dir, out_dir, step=None, run_id=None):
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    from .checkpoint import latest_step
+    from .config import TrainConfig
+    from .generator import SoundStream
+    from .model_io import assign_from_arrays, save_model_dir
+
+    run = Path(run_dir)
+    step = step if step is not None else latest_step(run)
+    if step is None:
+        raise FileNotFoundError(f"{run}: no checkpoint")
+    meta = json.loads((run / f"ckpt_{step:08d}.json").read_text())
+    tc = TrainConfig(**meta["config"])
+    model = SoundStream(tc.model_config()).build_all()
+    with np.load(run / f"ckpt_{step:08d}.npz") as z:
+        arrays = {k[len("gen/"):]: z[k] for k in z.files if k.startswith("gen/")}
+    assign_from_arrays(model.variables, arrays)
+    evals = []
+    if (run / "eval.csv").is_file():
+        with open(run / "eval.csv") as f:
+            evals = [{k: v for k, v in r.items() if v not in ("", None)} for r in csv.DictReader(f)]
+    info = {
+        "run_id": run_id or run.name,
+        "step": step,
+        "wall_seconds": meta.get("wall_seconds"),
+        "backend": meta.get("backend"),
+        "train_config": meta["config"],
+        "eval_history": evals,
+    }
+    save_model_dir(model, out_dir, info, inference_only=True)
+    return Path(out_dir)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(prog="python -m sscodec.models.export", description=__doc__)
+    p.add_argument("run_dir")
+    p.add_argument("out_dir")
+    p.add_argument("--step", type=int)
+    p.add_argument("--run-id")
+    a = p.parse_args(argv)
+    try:
+        out = export_checkpoint(a.run_dir, a.out_dir, a.step, a.run_id)
+    except (FileNotFoundError, ValueError) as e:
+        sys.exit(f"error: {e}")
+    print(f"exported {out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,65 @@
+"""Plot a training run's loss curve (and eval history) to a PNG.
+
+``python -m sscodec.models.plot_training RUN_DIR OUT.png``
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+from pathlib import Path
+
+
+def plot_run(run_dir, out_png):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    run = Path(run_dir)
+    with open(run / "log.csv") as f:
+        rows = list(csv.DictReader(f))
+    steps = [int(r["step"]) for r in rows]
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    ax = axes[0]
+    for key in ("mel", "g_adv", "feat", "d_loss"):
+        vals = [(s, float(r[key])) for s, r in zip(steps, rows) if r.get(key)]
+        if vals:
+            xs, ys = zip(*vals)
+            ax.plot(xs, ys, label=key, lw=0.8)
+    ax.set_xlabel("step")
+    ax.set_ylabel("loss")
+    ax.set_title(f"training losses ({run.name})")
+    ax.legend()
+    ax.grid(alpha=0.3)
+    ax = axes[1]
+    ev = run / "eval.csv"
+    if ev.is_file():
+        with open(ev) as f:
+            erows = list(csv.DictReader(f))
+        for key in sorted({k for r in erows for k, v in r.items() if v and k.startswith("mel_q")}):
+            vals = [(int(r["step"]), float(r[key])) for r in erows if r.get(key)]
+            if vals:
+                xs, ys = zip(*vals)
+                ax.plot(xs, ys, "o-", label=key)
+    ax.set_xlabel("step")
+    ax.set_ylabel("held-out log-mel distance (lower is better)")
+    ax.set_title("held-out eval")
+    ax.legend()
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(out_png, dpi=110)
+    plt.close(fig)
+    return out_png
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(prog="python -m sscodec.models.plot_training", description=__doc__)
+    p.add_argument("run_dir")
+    p.add_argument("out_png")
+    a = p.parse_args(argv)
+    print(plot_run(a.run_dir, a.out_png))
+
+
+if __name__ == "__main__":
+    main()
