@@ -157,8 +157,9 @@ class CausalConv1D(StreamingLayer):
     samples, so output ``j`` sees inputs up to ``j*stride + stride - 1``.
     """
 
-    def __init__(self, filters, kernel_size, stride=1, dilation=1, use_bias=True, **kwargs):
+    def __init__(self, filters, kernel_size, stride=1, dilation=1, use_bias=True, kernel_initializer="glorot_uniform", **kwargs):
         super().__init__(**kwargs)
+        self.kernel_initializer = kernel_initializer
         if stride > 1 and dilation > 1:
             raise ValueError("stride and dilation cannot both exceed 1")
         self.filters = filters
@@ -175,7 +176,7 @@ class CausalConv1D(StreamingLayer):
         self.kernel = self.add_weight(
             name="kernel",
             shape=(self.kernel_size, self.in_channels, self.filters),
-            initializer="glorot_uniform",
+            initializer=self.kernel_initializer,
         )
         if self.use_bias:
             self.bias = self.add_weight(name="bias", shape=(self.filters,), initializer="zeros")
@@ -219,13 +220,21 @@ class CausalUpsample(StreamingLayer):
         self.filters = filters
         self.factor = factor
         self.kernel_size = kernel_size
-        self.conv = CausalConv1D(filters * factor, kernel_size, name="conv")
+        self.conv = CausalConv1D(filters * factor, kernel_size, kernel_initializer=self._icnr, name="conv")
         self.history = self.conv.history
 
     def build(self, input_shape):
         self.in_channels = int(input_shape[-1])
         self.conv.build(input_shape)
         self.built = True
+
+    def _icnr(self, shape, dtype=None):
+        """ICNR initialisation (Aitken et al., 2017): all ``factor`` output phases
+        start with the same kernel (= nearest-neighbour upsampling then a conv),
+        so training starts free of checkerboard (Nyquist) tones."""
+        k, cin, _ = shape
+        base = keras.initializers.GlorotUniform()((k, cin, self.filters), dtype=dtype)
+        return ops.tile(base, (1, 1, self.factor))
 
     def forward_with_history(self, xh):
         y = self.conv.forward_with_history(xh)
