@@ -94,8 +94,9 @@ def bench_markdown(d: dict) -> str:
     L += ["", f"Peak: measured {mp.get('gflops')} GFLOP/s ({mp.get('method')}); theoretical {tp.get('gflops')} GFLOP/s "
           f"({tp.get('method')}). {d['macs'].get('note', '')}."]
     mem = d.get("memory") or {}
-    L += ["", f"Memory: peak RSS of a streaming encoder+decoder pair {mem.get('peak_rss_mib')} MiB "
-          f"({mem.get('codec_rss_mib')} MiB above a Python+numpy+sscodec baseline of {mem.get('python_baseline_rss_mib')} MiB)."]
+    L += ["", f"Memory: a streaming encoder+decoder pair adds {mem.get('codec_rss_mib')} MiB RSS to a Python+numpy+sscodec "
+          f"process ({mem.get('python_baseline_rss_mib')} MiB → {mem.get('rss_after_stream_mib')} MiB after streaming "
+          f"{mem.get('stream_seconds')} s; process peak {mem.get('peak_rss_mib')} MiB)."]
     s = d.get("scheduler")
     if s:
         o, pc = s["overhead"], s["pacing_1x"]

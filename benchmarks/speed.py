@@ -245,38 +245,45 @@ def run_paths(paths: dict, frames: np.ndarray, warmup: int = 10, progress=None) 
     return out
 
 
+def _status_kb(text, key):
+    for line in text.splitlines():
+        if line.startswith(key + ":"):
+            return int(line.split()[1])
+    return None
+
+
 def peak_rss(model_dir, seconds: float = 5.0) -> dict:
-    """Peak RSS of a streaming encoder+decoder pair (``StreamingCodec``) in a fresh
-    process, and of the same process without the codec (baseline)."""
+    """Memory of a streaming encoder+decoder pair (``StreamingCodec``, loopback)
+    in a fresh process: VmRSS after ``import sscodec`` + numpy (baseline), VmRSS
+    after streaming ``seconds`` of audio, and the process's peak (VmHWM)."""
     code = r"""
-import resource, sys, json, numpy as np
+import sys, json, numpy as np
 import sscodec, sscodec.codec
-base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-if sys.argv[1] != "-":
-    sc = sscodec.StreamingCodec(sys.argv[1], loopback=True)
-    x = (np.random.default_rng(0).standard_normal(int(float(sys.argv[2]) * 16000)) * 0.05).astype(np.float32)
-    sc.roundtrip(x)
-print(json.dumps({"base_kb": base, "peak_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+def st():
+    return open("/proc/self/status").read()
+base = st()
+sc = sscodec.StreamingCodec(sys.argv[1], loopback=True)
+x = (np.random.default_rng(0).standard_normal(int(float(sys.argv[2]) * 16000)) * 0.05).astype(np.float32)
+sc.roundtrip(x)
+after = st()
+print(json.dumps({"base": base, "after": after}))
 """
     import json
 
-    res = {}
-    for label, arg in (("with_codec", str(model_dir)), ("without_codec", "-")):
-        try:
-            r = subprocess.run([sys.executable, "-c", code, arg, str(seconds)], capture_output=True, text=True,
-                               timeout=300)
-            res[label] = json.loads(r.stdout.strip().splitlines()[-1])
-        except Exception as e:  # noqa: BLE001
-            res[label] = {"error": f"{e}: {getattr(r, 'stderr', '')[-400:]}" if 'r' in dir() else str(e)}
     try:
-        peak = res["with_codec"]["peak_kb"] / 1024
-        base = max(res["without_codec"]["peak_kb"], res["with_codec"]["base_kb"]) / 1024
-        return {"peak_rss_mib": round(peak, 1), "python_baseline_rss_mib": round(base, 1),
-                "codec_rss_mib": round(peak - base, 1), "stream_seconds": seconds,
-                "method": "ru_maxrss of a fresh process running StreamingCodec(loopback).roundtrip; "
-                          "baseline = same process (numpy + sscodec imported) without the codec"}
-    except (KeyError, TypeError):
-        return {"peak_rss_mib": None, "error": res}
+        r = subprocess.run([sys.executable, "-c", code, str(model_dir), str(seconds)], capture_output=True,
+                           text=True, timeout=300)
+        d = json.loads(r.stdout.strip().splitlines()[-1])
+    except Exception as e:  # noqa: BLE001
+        return {"peak_rss_mib": None, "error": str(e)}
+    base = _status_kb(d["base"], "VmRSS") / 1024
+    after = _status_kb(d["after"], "VmRSS") / 1024
+    hwm = _status_kb(d["after"], "VmHWM") / 1024
+    return {"peak_rss_mib": round(hwm, 1), "rss_after_stream_mib": round(after, 1),
+            "python_baseline_rss_mib": round(base, 1), "codec_rss_mib": round(after - base, 1),
+            "stream_seconds": seconds,
+            "method": "fresh process: VmRSS after importing numpy+sscodec (baseline), VmRSS after "
+                      "StreamingCodec(loopback).roundtrip of the audio, VmHWM = peak RSS of the process"}
 
 
 def bench(model=None, frames: int = 1000, quick: bool = False, progress: bool = True,
