@@ -108,12 +108,23 @@ def overhead_run(model_dir, x, bitrate, library):
     }
 
 
-def pacing_run(model_dir, x, seconds, chunk, bitrate, library):
+def _realtime_self(priority):
+    """Give the calling (pacing) thread SCHED_FIFO, like an audio callback."""
+    try:
+        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(priority))
+        return True
+    except (AttributeError, OSError):
+        return False
+
+
+def pacing_run(model_dir, x, seconds, chunk, bitrate, library, realtime=0):
     from sscodec import _native
     from sscodec.litert import find_litert_library
 
     c = _native.Codec(str(model_dir), litert_library=find_litert_library(library), loopback=True,
-                      worker_thread=True, bitrate=bitrate or 0, input_frames=50, output_frames=50)
+                      worker_thread=True, bitrate=bitrate or 0, input_frames=50, output_frames=50,
+                      worker_rt_priority=realtime)
+    callbacks_rt = _realtime_self(realtime + 1) if realtime else False
     sr, F = c.info["sample_rate"], c.info["frame_size"]
     # warm-up: the first runs of each graph allocate XNNPACK workspaces
     c.push_audio(x[: 10 * F])
@@ -144,13 +155,17 @@ def pacing_run(model_dir, x, seconds, chunk, bitrate, library):
         if i < total_chunks:
             k = (i * chunk) % (len(x) - chunk)
             pushed += c.push_audio(x[k : k + chunk])
+            if i == total_chunks - 1:
+                c.flush()  # end of stream: the last partial frame is zero-padded (counted)
         if i >= prime_chunks:
             out = c.pull_audio(chunk, True)
             pulled += chunk
-    c.flush()
     c.wait_idle(10000)
     s = c.stats()
+    if callbacks_rt:
+        os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))
     return {
+        "realtime_priority": {"requested": realtime, "worker": s["worker_realtime"], "callbacks": callbacks_rt},
         "seconds": seconds,
         "chunk_samples": chunk,
         "frames": s["frames_decoded"],
@@ -160,6 +175,7 @@ def pacing_run(model_dir, x, seconds, chunk, bitrate, library):
         "samples_in": s["samples_in"],
         "samples_dropped": s["samples_dropped"],
         "samples_underrun": s["samples_underrun"],
+        "samples_padded": s["samples_padded"],
         "packets_dropped": s["packets_dropped"],
         "priming_ms": 1000 * prime_chunks * period,
         "producer_late_periods": late,
@@ -177,6 +193,9 @@ def main(argv=None):
     ap.add_argument("--pace-seconds", type=float, default=10.0,
                     help="length of the real-time pacing run (default 10; 600 = the 10-minute run; 0 = skip)")
     ap.add_argument("--chunk", type=int, default=441, help="samples per device callback (default 441)")
+    ap.add_argument("--realtime", type=int, default=0, metavar="PRIO",
+                    help="run the worker (and the pacing thread, as an audio callback would) with "
+                         "SCHED_FIFO priority PRIO when permitted (default 0: normal priority)")
     ap.add_argument("--library", help="libLiteRt.so path")
     ap.add_argument("--out", help="write the JSON here instead of stdout")
     args = ap.parse_args(argv)
@@ -209,7 +228,8 @@ def main(argv=None):
         "goal_overhead_pct": 2.0,
     }
     if args.pace_seconds > 0:
-        result["pacing"] = pacing_run(model_dir, x, args.pace_seconds, args.chunk, args.bitrate, args.library)
+        result["pacing"] = pacing_run(model_dir, x, args.pace_seconds, args.chunk, args.bitrate, args.library,
+                                      args.realtime)
         result["goal_deadline_misses"] = 0
     text = json.dumps(result, indent=2)
     if args.out:

@@ -150,6 +150,7 @@ sscodec_status sscodec_create(const sscodec_config* cfg, sscodec_codec** out, ch
     so.decode = want_dec;
     so.loopback = cfg->loopback != 0;
     so.worker_thread = cfg->worker_thread != 0;
+    so.worker_rt_priority = cfg->worker_rt_priority;
     so.input_frames = cfg->input_frames;
     so.output_frames = cfg->output_frames;
     so.packet_slots = cfg->packet_slots;
@@ -311,6 +312,7 @@ sscodec_status sscodec_get_stats(const sscodec_codec* c, sscodec_stats* out) {
   std::memset(out, 0, sizeof(*out));
   out->struct_size = sizeof(*out);
   out->frame_ms = s.frame_ms;
+  out->worker_realtime = s.worker_realtime;
   out->samples_in = s.samples_in;
   out->samples_dropped = s.samples_dropped;
   out->samples_padded = s.samples_padded;

@@ -62,6 +62,7 @@ py::dict LatencyDict(const sscodec_latency& l) {
 py::dict StatsDict(const sscodec_stats& s) {
   py::dict d;
 #define F(name) d[#name] = s.name
+  d["worker_realtime"] = static_cast<bool>(s.worker_realtime);
   F(frame_ms); F(samples_in); F(samples_dropped); F(samples_padded); F(input_pending);
   F(frames_encoded); F(packets_dtx_sent); F(packets_out); F(packet_bytes_out); F(encode_errors);
   F(packets_in); F(packets_dropped); F(packets_lost); F(packets_corrupt); F(packets_dtx_received);
@@ -84,7 +85,8 @@ void Bind(py::module_& m) {
                        uint32_t bitrate, int num_quantizers, bool denoise, bool decoder_denoise,
                        bool dtx, float dtx_threshold_dbfs, uint32_t input_frames,
                        uint32_t output_frames, uint32_t packet_slots, int num_threads,
-                       int conceal_hold_frames, int conceal_fade_frames, bool verify_hashes) {
+                       int conceal_hold_frames, int conceal_fade_frames, bool verify_hashes,
+                       int worker_rt_priority) {
              sscodec_config cfg;
              sscodec_config_init(&cfg);
              cfg.model_dir = model_dir.c_str();
@@ -106,6 +108,7 @@ void Bind(py::module_& m) {
              cfg.conceal_hold_frames = conceal_hold_frames;
              cfg.conceal_fade_frames = conceal_fade_frames;
              cfg.verify_hashes = verify_hashes;
+             cfg.worker_rt_priority = worker_rt_priority;
              auto codec = std::make_unique<Codec>();
              char err[1024] = {0};
              sscodec_status st;
@@ -126,7 +129,8 @@ void Bind(py::module_& m) {
            py::arg("dtx_threshold_dbfs") = -60.0f, py::arg("input_frames") = 0,
            py::arg("output_frames") = 0, py::arg("packet_slots") = 0,
            py::arg("num_threads") = 1, py::arg("conceal_hold_frames") = 2,
-           py::arg("conceal_fade_frames") = 4, py::arg("verify_hashes") = true)
+           py::arg("conceal_fade_frames") = 4, py::arg("verify_hashes") = true,
+           py::arg("worker_rt_priority") = 0)
       .def_property_readonly("info", [](const Codec& c) {
         const sscodec_info& i = c.info;
         py::dict d;

@@ -1,7 +1,10 @@
 #include "scheduler.h"
 
+#include <pthread.h>
+#include <sched.h>
 #include <time.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cmath>
@@ -217,16 +220,18 @@ Status Scheduler::SetDecoderDenoise(bool on) {
 size_t Scheduler::PushAudio(const float* samples, size_t n) {
   if (!opt_.encode || (n && !samples)) return 0;
   const uint64_t before = in_ring_->written();
-  const size_t w = in_ring_->Write(samples, n);
-  Add(c_->samples_in, w);
-  if (w < n) Add(c_->samples_dropped, n - w);
+  const size_t w = std::min(n, in_ring_->write_available());
   const uint64_t F = static_cast<uint64_t>(frame_);
   const uint64_t done = (before + w) / F - before / F;
-  if (done) {
-    const int64_t now = NowNs();
-    for (uint64_t i = 0; i < done; ++i) frame_times_->Write(&now, 1);
-    Wake();
-  }
+  // The completion times of the frames this push completes are published
+  // BEFORE the samples: the consumer reads a frame's time only once the
+  // frame's samples are visible, so it never runs ahead of the times.
+  const int64_t now = done ? NowNs() : 0;
+  for (uint64_t i = 0; i < done; ++i) frame_times_->Write(&now, 1);
+  in_ring_->Write(samples, w);
+  Add(c_->samples_in, w);
+  if (w < n) Add(c_->samples_dropped, n - w);
+  if (done) Wake();
   return w;
 }
 
@@ -239,10 +244,10 @@ Status Scheduler::Flush() {
   if (in_ring_->write_available() < pad) {
     return Status(StatusCode::kFailedPrecondition, "input ring full: process before Flush()");
   }
+  const int64_t now = NowNs();
+  frame_times_->Write(&now, 1);  // before the samples (see PushAudio)
   in_ring_->Fill(0.0f, pad);
   Add(c_->samples_padded, pad);
-  const int64_t now = NowNs();
-  frame_times_->Write(&now, 1);
   Wake();
   return Status::Ok();
 }
@@ -320,7 +325,7 @@ bool Scheduler::EncodeOne() {
   if (!slot) return false;  // back-pressure: the packet consumer is behind
   const int64_t t0 = NowNs();
   int64_t ready = t0;
-  frame_times_->Read(&ready, 1);
+  if (frame_times_->Read(&ready, 1) != 1) ready = t0;  // cannot happen (times go first)
   float* frame = enc_->frame();
   in_ring_->Read(frame, static_cast<size_t>(frame_));
 
@@ -493,6 +498,15 @@ void Scheduler::StartWorker() {
   if (!opt_.worker_thread || worker_.joinable()) return;
   stop_.store(false, std::memory_order_release);
   worker_ = std::thread([this] { WorkerLoop(); });
+  if (opt_.worker_rt_priority > 0) {
+    // Like an audio callback thread: real-time priority so that other load
+    // on the machine cannot delay frames. Needs the privilege (root,
+    // CAP_SYS_NICE or an rtprio limit); without it the worker stays normal
+    // and stats().worker_realtime says so.
+    sched_param sp{};
+    sp.sched_priority = std::min(opt_.worker_rt_priority, sched_get_priority_max(SCHED_FIFO));
+    worker_rt_.store(pthread_setschedparam(worker_.native_handle(), SCHED_FIFO, &sp) == 0);
+  }
 }
 
 void Scheduler::StopWorker() {
@@ -556,6 +570,7 @@ SchedulerStats Scheduler::GetStats() const {
   SchedulerStats s;
   const Counters& c = *c_;
   s.frame_ms = static_cast<double>(frame_ns_) * 1e-6;
+  s.worker_realtime = worker_rt_.load(std::memory_order_relaxed);
   s.samples_in = Get(c.samples_in);
   s.samples_dropped = Get(c.samples_dropped);
   s.samples_padded = Get(c.samples_padded);
@@ -589,6 +604,11 @@ SchedulerStats Scheduler::GetStats() const {
   s.encode_latency = enc_lat_->Summary();
   s.decode_latency = dec_lat_->Summary();
   return s;
+}
+
+bool Scheduler::TimesInSync() const {
+  if (!opt_.encode) return true;
+  return frame_times_->read_available() == in_ring_->read_available() / static_cast<size_t>(frame_);
 }
 
 std::string Scheduler::last_error() const {

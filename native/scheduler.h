@@ -52,6 +52,7 @@ struct SchedulerOptions {
   bool decode = true;          // receive side (needs a DecoderPipeline)
   bool loopback = false;       // encoded packets go straight to this decoder
   bool worker_thread = false;  // process on an own thread instead of Process()
+  int worker_rt_priority = 0;  // > 0: run the worker SCHED_FIFO at this priority (best effort)
   uint32_t input_frames = 0;   // input ring capacity in frames (0: 50)
   uint32_t output_frames = 0;  // output ring capacity in frames (0: 50)
   uint32_t packet_slots = 0;   // capacity of each packet queue (0: 64)
@@ -73,6 +74,7 @@ struct LatencySummary {
 
 struct SchedulerStats {
   double frame_ms = 0;  // budget per frame = frame duration
+  bool worker_realtime = false;  // the worker runs with real-time priority
   // send side
   uint64_t samples_in = 0;         // accepted by PushAudio
   uint64_t samples_dropped = 0;    // PushAudio overrun (input ring full)
@@ -164,6 +166,9 @@ class Scheduler {
   Status Reset();
 
   SchedulerStats GetStats() const;
+  // Test hook (quiescent scheduler only): one pending frame-completion time
+  // per complete frame waiting in the input ring.
+  bool TimesInSync() const;
   // Last processing error message ("" if none).
   std::string last_error() const;
 
@@ -219,6 +224,7 @@ class Scheduler {
   std::thread worker_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> busy_{false};
+  std::atomic<bool> worker_rt_{false};
   sem_t sem_;
   bool sem_ok_ = false;
 

@@ -361,18 +361,21 @@ class StreamingCodec(_Base):
     (``None`` = lost) and :meth:`pull_audio`. ``loopback=True`` wires the
     encoder's packets straight into the decoder (round trip).
     ``worker_thread=True`` processes frames on the scheduler's own thread
-    (the push/pull calls never wait for inference); otherwise call
-    :meth:`process`. Works at the model's sample rate.
+    (the push/pull calls never wait for inference); ``realtime_priority=N``
+    runs that thread SCHED_FIFO when permitted (``stats()["worker_realtime"]``);
+    otherwise call :meth:`process`. Works at the model's sample rate.
     """
 
     def __init__(self, model=None, *, bitrate: Bitrate = None, num_quantizers: Optional[int] = None,
                  denoise: bool = False, decoder_denoise: bool = False, dtx: bool = False,
-                 loopback: bool = False, worker_thread: bool = False, precision: str = "float32",
+                 loopback: bool = False, worker_thread: bool = False, realtime_priority: int = 0,
+                 precision: str = "float32",
                  num_threads: int = 1, library=None, verify: bool = True, input_frames: int = 0,
                  output_frames: int = 0, packet_slots: int = 0):
         self._codec, self.info = _open_native(
             model, precision, library=library, num_threads=num_threads, verify=verify,
-            encoder=True, decoder=True, loopback=loopback, worker_thread=worker_thread, dtx=dtx,
+            encoder=True, decoder=True, loopback=loopback, worker_thread=worker_thread,
+            worker_rt_priority=int(realtime_priority), dtx=dtx,
             input_frames=input_frames, output_frames=output_frames, packet_slots=packet_slots)
         self.num_quantizers = self.info.format.max_quantizers
         nq = _apply_rate(self._codec, self.info, bitrate, num_quantizers)

@@ -102,6 +102,10 @@ def test_worker_thread_matches_caller_thread(tiny):
     with pytest.raises(_native.Error):
         sc.process()  # the worker processes
     np.testing.assert_array_equal(sc.roundtrip(x), ref)
+    # real-time worker priority is best effort (granted to root / CAP_SYS_NICE)
+    rt = sscodec.StreamingCodec(tiny, loopback=True, worker_thread=True, realtime_priority=5)
+    np.testing.assert_array_equal(rt.roundtrip(x), ref)
+    assert isinstance(rt.stats()["worker_realtime"], bool)
 
 
 def test_send_receive_sides_with_odd_pushes_and_pulls(tiny):

@@ -74,6 +74,7 @@ typedef struct sscodec_config {
   int decoder;                 /* 1: create the decoder side (default 1) */
   int loopback;                /* 1: packets go straight from encoder to decoder (default 0) */
   int worker_thread;           /* 1: process on an own thread (default 0) */
+  int worker_rt_priority;      /* > 0: worker runs SCHED_FIFO at this priority if permitted (default 0) */
   uint32_t bitrate_bps;        /* initial bitrate; 0: use num_quantizers */
   int num_quantizers;          /* used when bitrate_bps == 0; 0: model default */
   int denoise;                 /* encoder-side denoise flag */
@@ -114,6 +115,7 @@ typedef struct sscodec_latency {
 typedef struct sscodec_stats {
   uint32_t struct_size;
   double frame_ms;
+  int worker_realtime;         /* the worker thread got real-time priority */
   /* encoder side */
   uint64_t samples_in, samples_dropped, samples_padded, input_pending;
   uint64_t frames_encoded, packets_dtx_sent, packets_out, packet_bytes_out, encode_errors;

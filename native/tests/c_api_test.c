@@ -28,6 +28,8 @@ static int g_failures = 0;
     }                                                                       \
   } while (0)
 
+static sscodec_codec* make_rt(const char* dir, int enc, int dec, int loopback, int worker, int rt);
+
 #define MAX_PACKETS 4096
 #define MAX_PACKET_BYTES 1024
 
@@ -49,6 +51,10 @@ static float signal_at(size_t n) {
 }
 
 static sscodec_codec* make(const char* dir, int enc, int dec, int loopback, int worker) {
+  return make_rt(dir, enc, dec, loopback, worker, 0);
+}
+
+static sscodec_codec* make_rt(const char* dir, int enc, int dec, int loopback, int worker, int rt) {
   sscodec_config cfg;
   sscodec_codec* c = NULL;
   char err[512];
@@ -58,6 +64,7 @@ static sscodec_codec* make(const char* dir, int enc, int dec, int loopback, int 
   cfg.decoder = dec;
   cfg.loopback = loopback;
   cfg.worker_thread = worker;
+  cfg.worker_rt_priority = rt;
   if (sscodec_create(&cfg, &c, err, sizeof err) != SSCODEC_OK) {
     fprintf(stderr, "sscodec_create(%s): %s\n", dir, err);
     ++g_failures;
@@ -242,8 +249,8 @@ static void test_stream(const char* dir) {
   sscodec_destroy(loop);
 }
 
-static void test_worker(const char* dir) {
-  sscodec_codec* c = make(dir, 1, 1, 1, 1);
+static void test_worker(const char* dir, int rt) {
+  sscodec_codec* c = make_rt(dir, 1, 1, 1, 1, rt);
   sscodec_info info;
   sscodec_stats st;
   size_t i, got = 0, total = 16000;
@@ -292,7 +299,8 @@ int main(int argc, char** argv) {
   }
   test_errors(argv[1]);
   test_stream(argv[1]);
-  test_worker(argv[1]);
+  test_worker(argv[1], 0);
+  test_worker(argv[1], 5); /* real-time priority if permitted; same results either way */
   if (g_failures) {
     fprintf(stderr, "c_api_test: %d failure(s)\n", g_failures);
     return 1;

@@ -183,6 +183,7 @@ static void TestHourNoDrift(double seconds) {
   CHECK(pulled == frames * kF);
   CHECK(ds.samples_underrun == 0 && ds.packets_lost == 0 && ds.packets_corrupt == 0);
   CHECK(es.encode_latency.frames == frames);
+  CHECK(enc->TimesInSync());
   std::printf("no-drift: %.0f s of audio, %llu frames, exact\n", seconds,
               static_cast<unsigned long long>(frames));
 }
@@ -256,6 +257,10 @@ static void TestThreads() {
   CHECK(mism.load() == 0);
   CHECK(bad == 0);
   CHECK(es.samples_in == total && es.samples_dropped == 0);
+  CHECK(enc->WaitIdle(10000) && enc->TimesInSync());
+  // Latency is measured from each frame's own completion time: with the
+  // times in sync, no frame can look older than the queue it waited in.
+  CHECK(es.encode_latency.frames == es.frames_encoded);
   CHECK(es.samples_in + es.samples_padded == es.frames_encoded * kF + es.input_pending);
   CHECK(ds.frames_decoded * kF == ds.samples_out + ds.output_pending);
   CHECK(ds.packets_dropped == 0);
