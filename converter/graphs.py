@@ -45,43 +45,34 @@ class FrameGraphs(tf.Module):
     def _state_sig(self, specs):
         return {state_name(i): tf.TensorSpec([1, s.length, s.channels], tf.float32, name=state_name(i)) for i, s in enumerate(specs)}
 
-    def encoder_fn(self):
-        cfg = self.cfg
+    def _stateful_fn(self, in_name, in_shape, specs, step, out_name):
+        """One stateful frame graph: (in_name, denoise, state_NNN) -> (out_name, new_state_NNN)."""
         sig = {
-            "audio": tf.TensorSpec([1, cfg.frame_size], tf.float32, name="audio"),
+            in_name: tf.TensorSpec(in_shape, tf.float32, name=in_name),
             "denoise": tf.TensorSpec([1], tf.float32, name="denoise"),
-            **self._state_sig(self.enc_specs),
+            **self._state_sig(specs),
         }
-        n = len(self.enc_specs)
+        n = len(specs)
 
         @tf.function(input_signature=[sig])
-        def encoder(inputs):
+        def frame(inputs):
             states = [inputs[state_name(i)] for i in range(n)]
-            emb, new = self.model.encode_step(inputs["audio"], states, flag=inputs["denoise"])
-            out = {"embedding": emb}
+            y, new = step(inputs[in_name], states, flag=inputs["denoise"])
+            out = {out_name: y}
             out.update({new_state_name(i): s for i, s in enumerate(new)})
             return out
 
-        return encoder.get_concrete_function()
+        return frame.get_concrete_function()
+
+    def encoder_fn(self):
+        return self._stateful_fn(
+            "audio", [1, self.cfg.frame_size], self.enc_specs, self.model.encode_step, "embedding"
+        )
 
     def decoder_fn(self):
-        cfg = self.cfg
-        sig = {
-            "embedding": tf.TensorSpec([1, 1, cfg.embedding_dim], tf.float32, name="embedding"),
-            "denoise": tf.TensorSpec([1], tf.float32, name="denoise"),
-            **self._state_sig(self.dec_specs),
-        }
-        n = len(self.dec_specs)
-
-        @tf.function(input_signature=[sig])
-        def decoder(inputs):
-            states = [inputs[state_name(i)] for i in range(n)]
-            audio, new = self.model.decode_step(inputs["embedding"], states, flag=inputs["denoise"])
-            out = {"audio": audio}
-            out.update({new_state_name(i): s for i, s in enumerate(new)})
-            return out
-
-        return decoder.get_concrete_function()
+        return self._stateful_fn(
+            "embedding", [1, 1, self.cfg.embedding_dim], self.dec_specs, self.model.decode_step, "audio"
+        )
 
     def rvq_encode_fn(self):
         cfg = self.cfg

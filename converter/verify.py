@@ -67,10 +67,6 @@ class GraphStream:
         return out["audio"][0]
 
 
-def _test_bitrates(num_quantizers):
-    return sorted({max(1, num_quantizers // 4), max(1, num_quantizers // 2), num_quantizers})
-
-
 def _snr_db(ref, x):
     err = np.sum((ref - x) ** 2)
     return float(10 * np.log10(np.sum(ref**2) / max(err, 1e-20)))
@@ -89,7 +85,7 @@ def verify(graph_dir, keras_dir, clips, denoise_values=(0.0, 1.0), with_quality=
     if cfg.frame_size != m.frame_size or cfg.num_quantizers != m.num_quantizers or cfg.sample_rate != m.sample_rate:
         raise ValueError(f"{graph_dir} was not converted from {keras_dir} (frame/quantizers/rate differ)")
     fs, nq_all = cfg.frame_size, cfg.num_quantizers
-    rates = _test_bitrates(nq_all)
+    rates = cfg.eval_quantizer_counts()
     max_err = {n: 0.0 for n in rates}
     snr = {n: [] for n in rates}
     code_agree = np.zeros(nq_all)

@@ -64,6 +64,12 @@ class ModelConfig:
             raise ValueError(f"bitrate {bps:g} bps outside {lo:g}..{hi:g} bps")
         return n
 
+    def eval_quantizer_counts(self) -> list[int]:
+        """The quantizer counts reported in evals: a quarter, half and all
+        (3 / 6 / 12 kbps for speech16k)."""
+        n = self.num_quantizers
+        return sorted({max(1, n // 4), max(1, n // 2), n})
+
     def bitrate_table(self) -> dict[int, float]:
         return {n: self.bitrate(n) for n in range(1, self.num_quantizers + 1)}
 

@@ -106,7 +106,7 @@ def evaluate(gen, clips, tc, with_visqol):
 
     mc = gen.cfg
     res = {}
-    for n_q in sorted({max(1, mc.num_quantizers // 4), max(1, mc.num_quantizers // 2), mc.num_quantizers}):
+    for n_q in mc.eval_quantizer_counts():
         mels, vq = [], []
         for clip in clips:
             out = gen(clip[None], n_q=np.array([n_q], np.int32), training=False)["audio"]
