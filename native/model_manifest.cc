@@ -96,7 +96,12 @@ StatusOr<ModelManifest> LoadModelManifest(const std::string& folder_in) {
     }
     return s;
   }
-  auto doc = ParseJson(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  return ParseModelManifest(folder, path, bytes.data(), bytes.size());
+}
+
+StatusOr<ModelManifest> ParseModelManifest(const std::string& folder, const std::string& path,
+                                           const uint8_t* data, size_t size) {
+  auto doc = ParseJson(reinterpret_cast<const char*>(data), size);
   if (!doc.ok()) return Bad(path, "not valid JSON: " + doc.status().message());
   const JsonValue& root = *doc;
   std::string format;

@@ -57,6 +57,12 @@ struct ModelManifest {
 // / no manifest), kModelLoadError (malformed or unsupported manifest).
 StatusOr<ModelManifest> LoadModelManifest(const std::string& folder);
 
+// Validates the bytes of a manifest.json (what LoadModelManifest does after
+// reading the file); `folder` is stored in the result, `path` names the file
+// in error messages. Never reads the filesystem (fuzzed by fuzz_manifest.cc).
+StatusOr<ModelManifest> ParseModelManifest(const std::string& folder, const std::string& path,
+                                           const uint8_t* data, size_t size);
+
 // Reads a whole file. kNotFound if it cannot be opened, kModelLoadError on a
 // read error.
 Status ReadFile(const std::string& path, std::vector<uint8_t>* out);

@@ -18,18 +18,18 @@ CXX_FUZZ=${CXX_FUZZ:-clang++}
 mkdir -p "$OUT"
 cd "$ROOT"
 
-SRCS="native/packet.cc native/crc32.cc native/container_reader.cc native/container_writer.cc"
+SRCS="native/packet.cc native/crc32.cc native/container_reader.cc native/container_writer.cc native/json.cc native/model_manifest.cc native/status.cc"
 FLAGS="-std=c++17 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Inative"
 
 if [ "${SKIP_NATIVE:-0}" != 1 ]; then
-  for t in packet container; do
+  for t in packet container manifest; do
     echo "== building fuzz_$t"
     # shellcheck disable=SC2086
     "$CXX_FUZZ" $FLAGS "native/fuzz/fuzz_$t.cc" $SRCS -o "$OUT/fuzz_$t"
     mkdir -p "$OUT/corpus_$t"
     echo "== fuzz_$t for ${SECS}s"
     "$OUT/fuzz_$t" "$OUT/corpus_$t" "native/fuzz/corpus/$t" \
-      -max_total_time="$SECS" -timeout=10 -rss_limit_mb=2048 -max_len=4096 \
+      -max_total_time="$SECS" -timeout=10 -rss_limit_mb=2048 -max_len="$([ $t = manifest ] && echo 32768 || echo 4096)" \
       -print_final_stats=1 -artifact_prefix="$OUT/" 2>"$OUT/fuzz_$t.log" \
       || { tail -40 "$OUT/fuzz_$t.log"; echo "fuzz_$t FAILED (log: $OUT/fuzz_$t.log)"; exit 1; }
     grep -E "^stat::number_of_executed_units|^stat::new_units_added|^Done" "$OUT/fuzz_$t.log" || true
