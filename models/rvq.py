@@ -62,13 +62,15 @@ class ResidualVectorQuantizer(keras.layers.Layer):
     # ---- shared per-stage primitives -------------------------------------------------
     @staticmethod
     def _nearest(flat, codebook):
-        """flat: [N, D], codebook: [K, D] → int32 [N] index of the nearest code (L2)."""
-        dist = (
-            ops.sum(flat * flat, axis=-1, keepdims=True)
-            - 2.0 * ops.matmul(flat, ops.transpose(codebook))
-            + ops.sum(codebook * codebook, axis=-1)[None, :]
-        )
-        return _argmin_last(dist)
+        """flat: [N, D], codebook: [K, D] → int32 [N] index of the nearest code (L2).
+
+        argmin_k ||x - c_k||² = argmax_k (x·c_k - ||c_k||²/2): the row constant
+        ||x||² is dropped and nothing scales the matmul, so a converted graph's
+        FULLY_CONNECTED weights are the codebook's own bytes and can share one
+        buffer with the GATHER of the residual update (converter/dedupe_buffers.py).
+        """
+        score = _matmul_transposed(flat, codebook) - 0.5 * ops.sum(codebook * codebook, axis=-1)[None, :]
+        return _argmax_last(score)
 
     # ---- inference -------------------------------------------------------------------
     def encode(self, x, n_q=None):
@@ -191,14 +193,24 @@ class ResidualVectorQuantizer(keras.layers.Layer):
             residual = residual - cb[idx]
 
 
-def _argmin_last(x):
-    """int32 argmin over the last axis. On TensorFlow this is a bare ``tf.argmin``
+def _argmax_last(x):
+    """int32 argmax over the last axis. On TensorFlow this is a bare ``tf.argmax``
     (Keras adds a signed-zero fix-up made of ops TFLite has no builtin for)."""
     if keras.backend.backend() == "tensorflow":
         import tensorflow as tf
 
-        return tf.argmin(x, axis=-1, output_type=tf.int32)
-    return ops.cast(ops.argmin(x, axis=-1), "int32")
+        return tf.argmax(x, axis=-1, output_type=tf.int32)
+    return ops.cast(ops.argmax(x, axis=-1), "int32")
+
+
+def _matmul_transposed(a, b):
+    """``a @ b.T`` for a [N, D], b [K, D] → [N, K]. On TensorFlow a ``transpose_b``
+    matmul, which TFLite maps to FULLY_CONNECTED reading ``b`` as stored."""
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        return tf.linalg.matmul(a, b, transpose_b=True)
+    return ops.matmul(a, ops.transpose(b))
 
 
 def _np_nearest(x, cb):
