@@ -141,7 +141,8 @@ def test_loopback_end_to_end_speech_meter_script_record(pulse, tmp_path):
     # real time: processing well under the frame period; few xruns
     assert 0 < r["timing"]["rtf"] < 0.7
     xruns = sum(r["xruns"].values()) + r["playout"]["underrun_events"]
-    assert xruns <= max(3, 0.05 * r["callbacks"]), (r["xruns"], r["playout"])
+    # with the daemon real-time (root) runs here had 0; without, a loaded machine starves it
+    assert xruns <= (3 if pulse.realtime else max(3, 0.05 * r["callbacks"])), (r["xruns"], r["playout"])
     # --record / --record-input: what was played / captured, whole run at the device rate
     played, sr = sf.read(out_wav, dtype="float32")
     captured, sr_in = sf.read(in_wav, dtype="float32")
@@ -164,7 +165,7 @@ def test_loopback_end_to_end_speech_meter_script_record(pulse, tmp_path):
     # and it is plausible: device buffers + one frame + margin, < 0.5 s when nothing went wrong
     assert r["latency_ms"]["min_ms"] >= 20
     if xruns == 0:
-        assert r["latency_ms"]["max_ms"] < 500
+        assert r["latency_ms"]["max_ms"] < 300
     assert f"recorded {out_wav}" in out and "latency  end to end" in out
 
 
