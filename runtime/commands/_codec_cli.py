@@ -54,11 +54,37 @@ class Progress:
     def close(self):
         if self.bar is not None:
             self.bar.close()
+            self.bar = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
 
 
 def fail(msg: str, code: int = 1) -> int:
     print(f"error: {msg}", file=sys.stderr)
     return code
+
+
+def reports_errors(run):
+    """Decorator for a command's ``run(args) -> int``: bad data or model
+    (:func:`user_errors`) prints ``error: ...`` and exits 1; other
+    ``ValueError``s are bad arguments (e.g. a bitrate the model lacks), exit 2."""
+    import functools
+
+    @functools.wraps(run)
+    def guarded(args) -> int:
+        try:
+            return run(args)
+        except user_errors() as e:  # SscodecError is also a ValueError: keep this first
+            return fail(str(e))
+        except ValueError as e:
+            return fail(str(e), 2)
+
+    return guarded
 
 
 def user_errors():

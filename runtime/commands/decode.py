@@ -8,6 +8,8 @@ output is trimmed to the original length stored in the file.
 
 from __future__ import annotations
 
+from ._codec_cli import reports_errors
+
 HELP = "decode an .ssc file to audio (wav/flac/ogg)"
 
 
@@ -40,30 +42,22 @@ def _model_for(path, model):
     return None
 
 
+@reports_errors
 def run(args) -> int:
+    import os
+
     from sscodec.codec import decode_file
 
-    from ._codec_cli import Progress, fail, user_errors
+    from ._codec_cli import Progress, fail
 
     if args.sample_rate is not None and args.sample_rate <= 0:
         return fail("--sample-rate must be positive", 2)
-    progress = None
-    try:
-        import os
-
-        size = os.path.getsize(args.input) if os.path.isfile(args.input) else 0
-        progress = Progress(not args.no_progress and size > 40_000, "decode", "frames")
+    size = os.path.getsize(args.input) if os.path.isfile(args.input) else 0
+    with Progress(not args.no_progress and size > 40_000, "decode", "frames") as progress:
         r = decode_file(args.input, args.output, model=_model_for(args.input, args.model),
                         sample_rate=args.sample_rate, denoise=args.denoise, precision=args.precision,
                         num_threads=args.threads,
                         progress=progress)
-    except user_errors() as e:  # bad data / model (SscodecError is also a ValueError)
-        return fail(str(e))
-    except ValueError as e:  # bad arguments (bitrate not available, ...)
-        return fail(str(e), 2)
-    finally:
-        if progress:
-            progress.close()
     dur = r.samples / r.sample_rate
     rtf = r.seconds / dur if dur else 0.0
     lost = f", {r.lost} lost frames concealed" if r.lost else ""

@@ -8,6 +8,8 @@ succeeded. Exit status: 0 ok, 1 bad input/model, 2 bad arguments.
 
 from __future__ import annotations
 
+from ._codec_cli import reports_errors
+
 HELP = "encode audio (wav/flac/ogg) into an .ssc file"
 
 
@@ -25,35 +27,27 @@ def add_arguments(p) -> None:
     add_model_arguments(p)
 
 
+@reports_errors
 def run(args) -> int:
     import time
 
+    import soundfile as sf
+
     from sscodec.codec import encode_file
 
-    from ._codec_cli import Progress, fail, user_errors
+    from ._codec_cli import Progress
 
-    progress = None
     try:
-        import soundfile as sf
-
-        try:
-            dur = sf.info(args.input).duration
-        except Exception:  # noqa: BLE001 - read errors are reported by encode_file
-            dur = 0.0
-        progress = Progress(not args.no_progress and dur > 30, "encode", "s")
+        dur = sf.info(args.input).duration
+    except Exception:  # noqa: BLE001 - read errors are reported by encode_file
+        dur = 0.0
+    with Progress(not args.no_progress and dur > 30, "encode", "s") as progress:
         t0 = time.perf_counter()
         r = encode_file(args.input, args.output, model=args.model, bitrate=args.bitrate,
                         denoise=args.denoise, dtx=args.dtx, precision=args.precision,
                         num_threads=args.threads,
                         progress=progress)
         wall = time.perf_counter() - t0
-    except user_errors() as e:  # bad data / model (SscodecError is also a ValueError)
-        return fail(str(e))
-    except ValueError as e:  # bad arguments (bitrate not available, ...)
-        return fail(str(e), 2)
-    finally:
-        if progress:
-            progress.close()
     kbps = 8 * r.payload_bytes / r.duration / 1000 if r.duration else 0.0
     print(f"{r.path}: {r.frames} frames, {r.duration:.2f} s, {r.bitrate} bps codes "
           f"({kbps:.2f} kbps with packet headers), RTF {r.rtf:.4f} ({wall:.2f} s wall)")

@@ -16,6 +16,8 @@ or model, 2 bad arguments.
 
 from __future__ import annotations
 
+from ._codec_cli import reports_errors
+
 HELP = "encode + decode an audio file; print bitrate, RTF, delay and quality"
 
 
@@ -65,6 +67,7 @@ def _quality(ref, deg, sample_rate, frame_size):
     return out
 
 
+@reports_errors
 def run(args) -> int:
     import json
     import time
@@ -76,12 +79,12 @@ def run(args) -> int:
     from sscodec.audio import read_audio, resample, write_audio
     from sscodec.codec import Decoder, Encoder
 
-    from ._codec_cli import Progress, fail, user_errors
+    from ._codec_cli import Progress, fail
 
     if not 0.0 <= args.loss_rate < 1.0:
         return fail("--loss-rate must be in [0, 1)", 2)
     src = args.input or str(paths.SAMPLE_SPEECH)
-    progress = None
+    progress = Progress(False, "roundtrip")  # replaced once the duration is known
     try:
         x, sr = read_audio(src)
         enc = Encoder(args.model, bitrate=args.bitrate, denoise=args.denoise, dtx=args.dtx,
@@ -120,13 +123,8 @@ def run(args) -> int:
         z = (np.concatenate(out) if out else np.zeros(0, np.float32))[: len(y)]
         if args.output:
             write_audio(args.output, resample(z, msr, sr), sr)
-    except user_errors() as e:  # bad data / model (SscodecError is also a ValueError)
-        return fail(str(e))
-    except ValueError as e:  # bad arguments (bitrate not available, ...)
-        return fail(str(e), 2)
     finally:
-        if progress:
-            progress.close()
+        progress.close()
 
     es, ds = enc.stats(), dec.stats()
     nbytes = sum(len(p) for p in packets if p is not None)
