@@ -53,12 +53,24 @@ def _f(v, nd=2):
 
 
 def bench_markdown(d: dict) -> str:
-    L = ["## Speed (`sscodec bench`)", ""]
+    device = d.get("device")  # android-bench documents (sscodec_bench on a phone / here)
+    L = ["## Speed (`sscodec android-bench`)" if device else "## Speed (`sscodec bench`)", ""]
+    if d.get("emulated"):
+        L += [f"**EMULATED ({d.get('emulation') or 'emulator'}): these numbers are NOT timings of a phone; the run "
+              "only shows that the bundle works and what it outputs.**", ""]
     m = d["model"]
+    how = ("paths interleaved frame by frame" if d["settings"].get("interleaved", True)
+           else "sscodec_bench through libsscodec.so")
+    where = ""
+    if device:
+        c = d.get("core") or {}
+        ghz = f" at {c['max_freq_khz'] / 1e6:.2f} GHz" if c.get("max_freq_khz") else ""
+        where = (f"device: {device.get('name') or device.get('serial')} ({d['machine'].get('platform')}), "
+                 f"pinned to core {c.get('pinned')} ({c.get('cpu') or '?'}{ghz}); ")
     L.append(f"Model `{m['model_id']}` at {m['bitrate_bps']} bps ({m['num_quantizers']} quantizers); "
-             f"{d['settings']['frames']} frames, 1 thread, paths interleaved frame by frame; "
+             f"{d['settings']['frames']} frames, 1 thread, {how}; {where}"
              f"machine: {d['machine']['cpu']} ({d['machine']['cpus']} CPUs, load {d['machine']['loadavg_1m_start']}"
-             f"→{d['machine'].get('loadavg_1m_end')}); commit `{d['commit']}`."
+             f"→{d['machine'].get('loadavg_1m_end')}); commit `{d.get('commit')}`."
              + (" **Quick run: numbers not meaningful.**" if d.get("quick") else ""))
     L += ["", "| codec | precision | path | encoder | RVQ enc | RVQ dec | decoder | total median | total p99 | RTF |",
           "|---|---|---|---|---|---|---|---|---|---|"]
@@ -70,7 +82,8 @@ def bench_markdown(d: dict) -> str:
 
     for p, paths in d["sscodec"].items():
         for name in ("native_scheduler", "native_runners", "python_interpreter"):
-            L.append(row("sscodec", p, name, paths[name]))
+            if name in paths:
+                L.append(row("sscodec", p, name, paths[name]))
     if d.get("lyra_v2"):
         for name in ("native_scheduler", "native_runners", "python_interpreter"):
             if name in d["lyra_v2"]:
@@ -80,25 +93,43 @@ def bench_markdown(d: dict) -> str:
         L.append(f"| Opus {d['opus']['bitrate_bps']} bps | – | {d['opus']['libopus']} | encode {_f(o['encode']['median_ms'], 3)} | | | "
                  f"decode {_f(o['decode']['median_ms'], 3)} | {_f(o['total']['median_ms'], 3)} | {_f(o['total']['p99_ms'], 3)} | {_f(o['total']['rtf'], 1)} |")
     L += ["", "Stage times are medians in ms per 20 ms frame (the total's median is not the sum of stage medians). "
-          "RTF = 20 ms / median total.", "", "Ratios (median total per frame): "
-          + ", ".join(f"{k} = {v}" for k, v in d["ratios"].items() if k != "reference")
-          + f" (reference: {d['ratios'].get('reference')})."]
+          "RTF = 20 ms / median total."]
+    if device:
+        L[-1] += " Total = encode (push + process + pull packet) + decode (push packet + process + pull audio); p90 of total: " + ", ".join(
+            f"{p} {_f(paths['native_scheduler']['total'].get('p90_ms'), 3)} ms" for p, paths in d["sscodec"].items()
+            if "native_scheduler" in paths) + "."
+    ratios = {k: v for k, v in (d.get("ratios") or {}).items() if k != "reference"}
+    if ratios:
+        L += ["", "Ratios (median total per frame): " + ", ".join(f"{k} = {v}" for k, v in ratios.items())
+              + f" (reference: {d['ratios'].get('reference')})."]
     pk = d.get("peak") or {}
-    L += ["", "| graphs | MACs / frame | achieved GFLOP/s | fraction of peak | time at peak (ms) |", "|---|---|---|---|---|"]
-    for k, v in d["macs"].items():
-        if isinstance(v, dict):
+    macs = {k: v for k, v in (d.get("macs") or {}).items() if isinstance(v, dict)}
+    if macs:
+        L += ["", "| graphs | MACs / frame | achieved GFLOP/s | fraction of peak | time at peak (ms) |", "|---|---|---|---|---|"]
+        for k, v in macs.items():
             L.append(f"| {k} | {v['total_macs'] / 1e6:.2f} M | {_f(v.get('achieved_gflops'))} | "
                      f"{_f(100 * v['fraction_of_measured_peak'] if v.get('fraction_of_measured_peak') is not None else None, 1)} % | "
                      f"{_f(v.get('min_time_at_peak_ms'), 4)} |")
-    mp, tp = pk.get("measured_matmul", {}), pk.get("theoretical_fma", {})
-    L += ["", f"Peak: measured {mp.get('gflops')} GFLOP/s ({mp.get('method')}); theoretical {tp.get('gflops')} GFLOP/s "
-          f"({tp.get('method')}). {d['macs'].get('note', '')}."]
+    if pk:
+        mp, tp = pk.get("measured_matmul", {}), pk.get("theoretical_fma", {})
+        L += ["", f"Peak: measured {mp.get('gflops')} GFLOP/s ({mp.get('method')}); theoretical {tp.get('gflops')} GFLOP/s "
+              f"({tp.get('method')}). {d['macs'].get('note', '')}."]
+    elif (d.get("macs") or {}).get("note"):
+        L += ["", d["macs"]["note"] + "."]
     mem = d.get("memory") or {}
-    L += ["", f"Memory: a streaming encoder+decoder pair adds {mem.get('codec_rss_mib')} MiB RSS to a Python+numpy+sscodec "
-          f"process ({mem.get('python_baseline_rss_mib')} MiB → {mem.get('rss_after_stream_mib')} MiB after streaming "
-          f"{mem.get('stream_seconds')} s; process peak {mem.get('peak_rss_mib')} MiB)."]
+    if "codec_rss_mib" in mem or not mem:
+        L += ["", f"Memory: a streaming encoder+decoder pair adds {mem.get('codec_rss_mib')} MiB RSS to a Python+numpy+sscodec "
+              f"process ({mem.get('python_baseline_rss_mib')} MiB → {mem.get('rss_after_stream_mib')} MiB after streaming "
+              f"{mem.get('stream_seconds')} s; process peak {mem.get('peak_rss_mib')} MiB)."]
+    elif "peak_rss_mib" in mem:  # one sscodec_bench report
+        L += ["", f"Memory: peak RSS {mem['peak_rss_mib']} MiB ({mem.get('method')})."]
+    else:  # {precision: {"peak_rss_mib", "rss_mib", "method"}} from sscodec_bench
+        L += ["", "Memory (peak RSS of the whole benchmark process: encoder + decoder stream, LiteRT, libc): "
+              + ", ".join(f"{p} {v.get('peak_rss_mib')} MiB" for p, v in mem.items() if isinstance(v, dict)) + "."]
     s = d.get("scheduler")
-    if s:
+    if "scheduler" not in d:
+        pass
+    elif s:
         o, pc = s["overhead"], s["pacing_1x"]
         L += ["", f"Scheduler (`{s['model']}`): overhead {o['overhead_us_per_frame']:.1f} µs/frame "
               f"({o['overhead_pct_of_model']:.2f} % of graph time); at 1× pacing for {pc['seconds']} s "

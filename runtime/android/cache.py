@@ -1,0 +1,22 @@
+"""Where downloaded wheels, native builds and bundles are cached (outside the repo)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ENV_CACHE = "SSCODEC_CACHE_DIR"
+
+
+def cache_dir(*parts: str) -> Path:
+    """``$SSCODEC_CACHE_DIR/android/...``, else ``$XDG_CACHE_HOME/sscodec/android/...``,
+    else ``~/.cache/sscodec/android/...`` (created)."""
+    env = os.environ.get(ENV_CACHE)
+    if env:
+        base = Path(env).expanduser()
+    else:
+        xdg = os.environ.get("XDG_CACHE_HOME")
+        base = (Path(xdg).expanduser() if xdg else Path.home() / ".cache") / "sscodec"
+    d = base.joinpath("android", *parts)
+    d.mkdir(parents=True, exist_ok=True)
+    return d
