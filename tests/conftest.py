@@ -42,3 +42,84 @@ def lyra_dir(shared_dir) -> Path:
 def tiny_models() -> Path:
     """Directory with tiny_multi.tflite / tiny_state.tflite (see tests/data/make_tiny_models.py)."""
     return TEST_DATA
+
+
+# ---------------------------------------------------------------------------
+# Native builds for the Android benchmark / C API package tests
+# (tests/test_android_bench.py, tests/test_capi_package.py). Builds and the
+# aarch64 ai-edge-litert wheel are cached in ~/.cache/sscodec/android.
+# ---------------------------------------------------------------------------
+
+CROSS_HINT = "apt-get install g++-aarch64-linux-gnu qemu-user (bash .ci/setup does)"
+
+
+def _android_tool_error():
+    from sscodec.android import AndroidToolError
+
+    return AndroidToolError
+
+
+@pytest.fixture(scope="session")
+def x86_build():
+    """libsscodec.so + sscodec_bench for the host (x86-64)."""
+    from sscodec.android import native_build
+
+    arch = native_build.host_arch()
+    if arch != "x86_64":
+        pytest.skip(f"these tests compare against an x86-64 build; this host is {arch}")
+    missing = native_build.missing_tools(arch)
+    if missing:
+        pytest.skip("cannot build natively: missing " + "; ".join(missing))
+    return native_build.build(arch)
+
+
+@pytest.fixture(scope="session")
+def cross_tools(x86_build):
+    """Skips unless the aarch64 cross compiler and qemu-user are installed."""
+    import shutil
+
+    from sscodec.android import native_build
+
+    missing = native_build.missing_tools("aarch64")
+    if shutil.which("qemu-aarch64") is None:
+        missing.append("qemu-aarch64")
+    if missing:
+        pytest.skip(f"no aarch64 cross toolchain/emulator ({'; '.join(missing)}): {CROSS_HINT}")
+
+
+@pytest.fixture(scope="session")
+def aarch64_build(cross_tools):
+    from sscodec.android import native_build
+
+    return native_build.build("aarch64")
+
+
+@pytest.fixture(scope="session")
+def aarch64_litert(cross_tools):
+    """The aarch64 libLiteRt.so (downloads the pinned wheel once; skips without network)."""
+    from sscodec.android import litert_wheel
+
+    try:
+        return litert_wheel.aarch64_litert_library()
+    except _android_tool_error() as e:
+        if "could not download" in str(e):
+            pytest.skip(f"aarch64 ai-edge-litert wheel unavailable (no network?): {str(e).splitlines()[0]}")
+        raise
+
+
+@pytest.fixture(scope="session")
+def aarch64_bundle(aarch64_build, aarch64_litert):
+    from sscodec.android import bundle
+
+    return bundle.make_bundle(build=aarch64_build)
+
+
+@pytest.fixture(scope="session")
+def cpuinfo_shim(cross_tools, tmp_path_factory):
+    """tools/adb_qemu/cpuinfo_shim.c built for aarch64 (XNNPACK under qemu-user needs it)."""
+    import subprocess
+
+    out = tmp_path_factory.mktemp("shim") / "cpuinfo_shim.so"
+    subprocess.run(["aarch64-linux-gnu-gcc", "-shared", "-fPIC", "-O2", "-Wall", "-Werror", "-o", str(out),
+                    str(REPO_ROOT / "tools" / "adb_qemu" / "cpuinfo_shim.c")], check=True)
+    return out

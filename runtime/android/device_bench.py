@@ -107,9 +107,11 @@ def device_info(adb, device) -> dict:
 def run_on_device(adb, bundle, variants: dict, spec: RunSpec, work: Path, remote_dir: str = REMOTE_DIR,
                   log=print) -> dict:
     """Push, run each precision, pull. {precision: RunResult}."""
-    if not remote_dir.startswith("/") or remote_dir.rstrip("/") in ("", "/data", "/data/local", "/data/local/tmp",
-                                                                     "/sdcard"):
-        raise AndroidToolError(f"--remote-dir {remote_dir!r}: give a folder of its own, e.g. {REMOTE_DIR}")
+    rd = remote_dir.rstrip("/")
+    if not rd.startswith("/data/") or rd in ("/data/local", "/data/local/tmp") or ".." in rd.split("/"):
+        raise AndroidToolError(f"--remote-dir {remote_dir!r}: give a folder of its own under /data (programs cannot "
+                               f"run from /sdcard), e.g. {REMOTE_DIR}")
+    remote_dir = rd
     from sscodec.manifest import load_manifest
 
     rq = shlex.quote
