@@ -140,3 +140,36 @@ def theoretical_peak() -> dict:
 def cpu_peak(measure: bool = True) -> dict:
     return {"measured_matmul": measured_peak() if measure else {"gflops": None, "method": "skipped"},
             "theoretical_fma": theoretical_peak()}
+
+
+def main(argv=None) -> int:
+    """``python -m sscodec.benchmarks.macs [--model DIR] [--json]``: MACs per frame of each graph."""
+    import argparse
+
+    from sscodec.manifest import load_manifest
+
+    from . import common
+
+    ap = argparse.ArgumentParser(prog="python -m sscodec.benchmarks.macs", description=main.__doc__)
+    ap.add_argument("--model", metavar="DIR", help="converted model folder (default: the shipped speech16k)")
+    ap.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    args = ap.parse_args(argv)
+    out = {}
+    for p, d in common.model_variants(args.model).items():
+        m = load_manifest(d, verify_hashes=False)
+        frame_ms = 1000.0 * m.frame_size / m.sample_rate
+        out[p] = {"model_id": m.model_id, "frame_ms": frame_ms,
+                  **files_macs({r: m.graph_path(r) for r in ("encoder", "rvq_encode", "rvq_decode", "decoder")})}
+    if args.json:
+        print(json.dumps(out, indent=1))
+        return 0
+    for p, r in out.items():
+        stages = ", ".join(f"{k} {v['macs'] / 1e6:.2f} M" for k, v in r.items() if isinstance(v, dict))
+        gflops = 2 * r["total_macs"] / (r["frame_ms"] * 1e-3) / 1e9
+        print(f"{r['model_id']} {p}: {r['total_macs'] / 1e6:.2f} M MACs per {r['frame_ms']:g} ms frame ({stages}); "
+              f"real time needs {gflops:.2f} GFLOP/s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
