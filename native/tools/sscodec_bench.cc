@@ -61,6 +61,14 @@ const char kUsage[] =
 
 using Clock = std::chrono::steady_clock;
 
+#if defined(__clang__)
+const char kCompiler[] = "clang " __clang_version__;
+#elif defined(__GNUC__)
+const char kCompiler[] = "gcc " __VERSION__;
+#else
+const char kCompiler[] = "unknown";
+#endif
+
 int Fail(const std::string& msg) {
   std::fprintf(stderr, "sscodec_bench: error: %s\n", msg.c_str());
   return 1;
@@ -588,7 +596,7 @@ int main(int argc, char** argv) {
   std::string j = "{\n";
   j += " \"schema\": \"sscodec-device-bench/1\",\n";
   j += " \"tool\": {\"name\": \"sscodec_bench\", \"api_version\": " + std::to_string(SSCODEC_API_VERSION) +
-       ", \"compiler\": " + Quote(__VERSION__) + ", \"built_for\": " +
+       ", \"compiler\": " + Quote(kCompiler) + ", \"built_for\": " +
 #if defined(__aarch64__)
        Quote("aarch64") +
 #elif defined(__x86_64__)

@@ -72,7 +72,12 @@ class Adb:
 
     # ------------------------------------------------------------ devices
     def devices(self) -> list[Device]:
-        r = subprocess.run([self.path, "devices", "-l"], capture_output=True, text=True, timeout=60)
+        try:
+            r = subprocess.run([self.path, "devices", "-l"], capture_output=True, text=True, timeout=60)
+        except subprocess.TimeoutExpired:
+            raise AndroidToolError("'adb devices' did not answer within 60 s (restart it: adb kill-server)") from None
+        except OSError as e:
+            raise AndroidToolError(f"cannot run {self.path}: {e}") from None
         if r.returncode != 0:
             raise AndroidToolError(f"'adb devices' failed (exit {r.returncode}): {(r.stderr or r.stdout).strip()}")
         out = []
@@ -135,7 +140,9 @@ class Adb:
             command = " ".join(shlex.quote(str(a)) for a in command)
         r = self.run("shell", f"{command}; echo {RC_MARK}$?", timeout=timeout)
         text = r.stdout + r.stderr
-        m = re.search(re.escape(RC_MARK) + r"(\d+)", text)
+        m = None
+        for m in re.finditer(re.escape(RC_MARK) + r"(\d+)", text):
+            pass  # the last one is ours
         if m is None:
             raise AndroidToolError(f"adb shell failed (exit {r.returncode}): {text.strip()[-2000:]}")
         return int(m.group(1)), (text[:m.start()] + text[m.end():]).strip()
