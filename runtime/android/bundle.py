@@ -24,6 +24,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..manifest import sha256_file
 from . import AndroidToolError, litert_wheel, native_build
 from .cache import cache_dir
 from .elf import require_machine
@@ -86,7 +87,7 @@ def make_bundle(dest: Path | None = None, build: native_build.NativeBuild | None
     files = {}
     for p in sorted(dest.rglob("*")):
         if p.is_file():
-            files[p.relative_to(dest).as_posix()] = {"sha256": litert_wheel.sha256_file(p),
+            files[p.relative_to(dest).as_posix()] = {"sha256": sha256_file(p),
                                                     "bytes": p.stat().st_size}
     info = {"format": "sscodec-aarch64-bundle/1", "arch": "aarch64",
             "litert": {"package": "ai-edge-litert", "version": litert_wheel.VERSION, "wheel": litert_wheel.WHEEL_NAME,

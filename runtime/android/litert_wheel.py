@@ -9,13 +9,13 @@ against its pinned SHA-256, and the library is extracted into the cache.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
 
+from ..manifest import sha256_file
 from . import AndroidToolError
 from .cache import cache_dir
 from .elf import require_machine
@@ -27,14 +27,6 @@ WHEEL_NAME = f"ai_edge_litert-{VERSION}-cp311-cp311-{PLATFORM}.whl"
 WHEEL_SHA256 = "853fc608f96da87bd5f3458465dfb9abbf18d5ae6b94eceacead407146f175ae"
 MEMBER = "ai_edge_litert/libLiteRt.so"
 ENV_WHEEL = "SSCODEC_LITERT_AARCH64_WHEEL"
-
-
-def sha256_file(path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _download(dest_dir: Path) -> Path:

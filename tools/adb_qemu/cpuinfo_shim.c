@@ -98,38 +98,22 @@ static mode_t mode_arg(int flags, va_list ap) {
   return (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE ? (mode_t)va_arg(ap, int) : 0;
 }
 
-int open(const char* path, int flags, ...) {
-  va_list ap;
-  mode_t m;
-  va_start(ap, flags);
-  m = mode_arg(flags, ap);
-  va_end(ap);
-  return is_cpuinfo(path) ? make_cpuinfo_fd() : real_openat(AT_FDCWD, path, flags, m);
-}
-int open64(const char* path, int flags, ...) {
-  va_list ap;
-  mode_t m;
-  va_start(ap, flags);
-  m = mode_arg(flags, ap);
-  va_end(ap);
-  return is_cpuinfo(path) ? make_cpuinfo_fd() : real_openat(AT_FDCWD, path, flags, m);
-}
-int openat(int dirfd, const char* path, int flags, ...) {
-  va_list ap;
-  mode_t m;
-  va_start(ap, flags);
-  m = mode_arg(flags, ap);
-  va_end(ap);
-  return is_cpuinfo(path) ? make_cpuinfo_fd() : real_openat(dirfd, path, flags, m);
-}
-int openat64(int dirfd, const char* path, int flags, ...) {
-  va_list ap;
-  mode_t m;
-  va_start(ap, flags);
-  m = mode_arg(flags, ap);
-  va_end(ap);
-  return is_cpuinfo(path) ? make_cpuinfo_fd() : real_openat(dirfd, path, flags, m);
-}
+/* Every open variant: read the optional mode argument, then serve our
+   cpuinfo or forward to the real openat. */
+#define SHIM_OPEN(dirfd, path, flags)                                            \
+  do {                                                                           \
+    va_list ap;                                                                  \
+    mode_t m;                                                                    \
+    va_start(ap, flags);                                                         \
+    m = mode_arg(flags, ap);                                                     \
+    va_end(ap);                                                                  \
+    return is_cpuinfo(path) ? make_cpuinfo_fd() : real_openat(dirfd, path, flags, m); \
+  } while (0)
+
+int open(const char* path, int flags, ...) { SHIM_OPEN(AT_FDCWD, path, flags); }
+int open64(const char* path, int flags, ...) { SHIM_OPEN(AT_FDCWD, path, flags); }
+int openat(int dirfd, const char* path, int flags, ...) { SHIM_OPEN(dirfd, path, flags); }
+int openat64(int dirfd, const char* path, int flags, ...) { SHIM_OPEN(dirfd, path, flags); }
 /* _FORTIFY_SOURCE entry points */
 int __open_2(const char* path, int flags) { return open(path, flags); }
 int __open64_2(const char* path, int flags) { return open(path, flags); }
