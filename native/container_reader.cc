@@ -16,6 +16,14 @@ uint64_t Le64(const uint8_t* p) {
   return static_cast<uint64_t>(Le32(p)) | (static_cast<uint64_t>(Le32(p + 4)) << 32);
 }
 
+// a * b as a 128-bit (hi, lo) pair.
+void Mul64x32(uint64_t a, uint32_t b, uint64_t* hi, uint64_t* lo) {
+  const uint64_t low = (a & 0xFFFFFFFFu) * b;  // < 2^64
+  const uint64_t high = (a >> 32) * b;         // < 2^64
+  *lo = low + (high << 32);
+  *hi = (high >> 32) + (*lo < low ? 1 : 0);
+}
+
 }  // namespace
 
 bool IsValidUtf8(const uint8_t* s, size_t n) {
@@ -41,6 +49,15 @@ bool IsValidUtf8(const uint8_t* s, size_t n) {
   return true;
 }
 
+bool SourceFits(const ContainerHeader& h, uint32_t record_count) {
+  if (h.source_sample_rate == 0) return true;
+  const uint64_t capacity = static_cast<uint64_t>(record_count) * h.format.frame_size;  // < 2^48
+  uint64_t a_hi, a_lo, b_hi, b_lo;
+  Mul64x32(h.source_length, h.format.sample_rate, &a_hi, &a_lo);
+  Mul64x32(capacity + 1, h.source_sample_rate, &b_hi, &b_lo);
+  return a_hi < b_hi || (a_hi == b_hi && a_lo <= b_lo);
+}
+
 BitstreamStatus ParseContainerHeader(const uint8_t* data, size_t size, ContainerHeader* h) {
   if (!h || (size && !data)) return BitstreamStatus::kInvalidArgument;
   // Magic first: a short prefix of the magic is a truncated file, anything else not ours.
@@ -49,14 +66,17 @@ BitstreamStatus ParseContainerHeader(const uint8_t* data, size_t size, Container
   if (std::memcmp(data, kSscMagic, m) != 0) return BitstreamStatus::kBadMagic;
   if (size < kContainerPrefixSize) return BitstreamStatus::kTruncated;
   h->version = Le16(data + 8);
-  if (h->version != kContainerVersion) return BitstreamStatus::kUnsupportedVersion;
+  if (h->version != kContainerVersion && h->version != kContainerVersionV1)
+    return BitstreamStatus::kUnsupportedVersion;
   const size_t header_len = Le16(data + 10);
   if (size - kContainerPrefixSize < header_len + 4) return BitstreamStatus::kTruncated;
   const size_t crc_pos = kContainerPrefixSize + header_len;
   if (Crc32(data, crc_pos) != Le32(data + crc_pos)) return BitstreamStatus::kBadChecksum;
 
   const uint8_t* b = data + kContainerPrefixSize;
-  if (header_len < kContainerFixedFieldsSize + 2) return BitstreamStatus::kBadHeader;
+  const bool v1 = h->version == kContainerVersionV1;
+  const size_t fixed = v1 ? kContainerFixedFieldsSizeV1 : kContainerFixedFieldsSize;
+  if (header_len < fixed + 2) return BitstreamStatus::kBadHeader;
   h->format.sample_rate = Le32(b + 0);
   h->original_length = Le64(b + 4);
   h->format.frame_size = Le16(b + 12);
@@ -66,7 +86,9 @@ BitstreamStatus ParseContainerHeader(const uint8_t* data, size_t size, Container
   h->packet_version = b[20];
   const uint8_t reserved = b[21];
   h->flags = Le16(b + 22);
-  size_t pos = kContainerFixedFieldsSize;
+  h->source_sample_rate = v1 ? 0 : Le32(b + 24);
+  h->source_length = v1 ? h->original_length : Le64(b + 28);
+  size_t pos = fixed;
   const size_t id_len = b[pos++];
   if (id_len == 0 || pos + id_len + 1 > header_len) return BitstreamStatus::kBadHeader;
   h->model_id = b + pos;
@@ -81,6 +103,7 @@ BitstreamStatus ParseContainerHeader(const uint8_t* data, size_t size, Container
   if (!IsValidUtf8(h->model_id, h->model_id_size)) return BitstreamStatus::kBadHeader;
   if (h->format.codebook_size == 0 || ValidateFormat(h->format) != BitstreamStatus::kOk)
     return BitstreamStatus::kBadHeader;
+  if (h->source_sample_rate == 0 && h->source_length != h->original_length) return BitstreamStatus::kBadHeader;
   h->size = crc_pos + 4;
   return BitstreamStatus::kOk;
 }
@@ -131,7 +154,8 @@ BitstreamStatus ContainerReader::Next(ContainerRecord* rec) {
     if (count != count_) return state_ = BitstreamStatus::kBadLength;
     if (left > kTrailerSize) return state_ = BitstreamStatus::kTrailingData;
     const uint64_t capacity = static_cast<uint64_t>(count_) * header_.format.frame_size;
-    if (header_.original_length > capacity) return state_ = BitstreamStatus::kBadHeader;
+    if (header_.original_length > capacity || !SourceFits(header_, count_))
+      return state_ = BitstreamStatus::kBadHeader;
     pos_ += kTrailerSize;
     return state_ = BitstreamStatus::kEndOfStream;
   }

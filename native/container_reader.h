@@ -1,10 +1,11 @@
 // Reader for the .ssc container, from a byte buffer (zero-copy, no allocation).
 //
-// Layout, container version 1 (little-endian; see docs/bitstream.md):
+// Layout, container version 2 (little-endian; see docs/bitstream.md):
 //   header   magic 89 53 53 43 0D 0A 1A 0A | version u16 | header_len u16
 //            | sample_rate u32 | original_length u64 | frame_size u16
 //            | bits_per_code u8 | max_quantizers u8 | codebook_size u32
 //            | packet_version u8 | reserved u8 = 0 | flags u16
+//            | source_sample_rate u32 | source_length u64      (version 2 only)
 //            | model_id_len u8 (1..255) | model_id | model_hash_len u8 (0..64) | model_hash
 //            | crc32 u32 of every header byte before it
 //            (header_len counts the bytes from sample_rate to model_hash)
@@ -13,6 +14,8 @@
 //   trailer  FF FF | record_count u32 | crc32 u32 of (FF FF | record_count u32)
 //   then end of file.
 //
+// Version 1 lacks the two source fields; it is read as source_sample_rate 0
+// (= the model rate) and source_length = original_length. Writers write 2.
 // Same rules as sscodec.container (Python). The reader checks structure and
 // checksums; packets are returned as views and checked by UnpackPacket (or
 // ValidateContainer(check_packets=true)).
@@ -26,7 +29,8 @@
 namespace sscodec {
 
 constexpr uint8_t kSscMagic[8] = {0x89, 'S', 'S', 'C', '\r', '\n', 0x1A, '\n'};
-constexpr uint16_t kContainerVersion = 1;
+constexpr uint16_t kContainerVersion = 2;     // written; versions 1 and 2 are read
+constexpr uint16_t kContainerVersionV1 = 1;
 constexpr uint16_t kRecordEndMarker = 0xFFFF;
 constexpr size_t kMaxModelIdBytes = 255;
 constexpr size_t kMaxModelHashBytes = 64;
@@ -34,27 +38,45 @@ constexpr uint16_t kContainerFlagDenoise = 0x0001;
 constexpr uint16_t kContainerFlagDtx = 0x0002;
 constexpr uint16_t kContainerKnownFlags = kContainerFlagDenoise | kContainerFlagDtx;
 constexpr size_t kContainerPrefixSize = 12;   // magic + version + header_len
-constexpr size_t kContainerFixedFieldsSize = 24;  // sample_rate .. flags
+constexpr size_t kContainerFixedFieldsSizeV1 = 24;  // sample_rate .. flags
+constexpr size_t kContainerFixedFieldsSize = 36;    // v2: .. source_sample_rate, source_length
 constexpr size_t kRecordOverhead = 6;         // length u16 + crc32
 constexpr size_t kTrailerSize = 10;           // marker u16 + count u32 + crc32
 
 struct ContainerHeader {
   uint16_t version = kContainerVersion;
   CodecFormat format;            // codebook_size as stored (never 0 when parsed)
-  uint64_t original_length = 0;  // samples
+  uint64_t original_length = 0;  // samples at format.sample_rate
   uint8_t packet_version = kPacketVersion;
   uint16_t flags = 0;            // kContainerFlag* bits
+  // Input before resampling (version 2): rate in Hz, 0 = unknown / same as
+  // the model rate, in which case source_length must equal original_length.
+  uint32_t source_sample_rate = 0;
+  uint64_t source_length = 0;  // samples at the source rate
   const uint8_t* model_id = nullptr;  // UTF-8, not NUL-terminated
   size_t model_id_size = 0;
   const uint8_t* model_hash = nullptr;
   size_t model_hash_size = 0;
   size_t size = 0;  // parsed: header bytes including its CRC (= offset of record 0)
+
+  uint32_t EffectiveSourceRate() const {  // Hz
+    return source_sample_rate ? source_sample_rate : format.sample_rate;
+  }
 };
 
-// Total header bytes (CRC included) for the given id/hash sizes.
-constexpr size_t ContainerHeaderSize(size_t model_id_size, size_t model_hash_size) {
-  return kContainerPrefixSize + kContainerFixedFieldsSize + 2 + model_id_size + model_hash_size + 4;
+// Total header bytes (CRC included) for the given id/hash sizes and version.
+constexpr size_t ContainerHeaderSize(size_t model_id_size, size_t model_hash_size,
+                                     uint16_t version = kContainerVersion) {
+  return kContainerPrefixSize +
+         (version == kContainerVersionV1 ? kContainerFixedFieldsSizeV1 : kContainerFixedFieldsSize) + 2 +
+         model_id_size + model_hash_size + 4;
 }
+
+// Whether the source lasts at most one model-rate sample longer than
+// record_count frames hold: source_length * sample_rate <=
+// (record_count * frame_size + 1) * source_sample_rate (exact, no overflow).
+// Always true when source_sample_rate is 0.
+bool SourceFits(const ContainerHeader& header, uint32_t record_count);
 
 struct ContainerRecord {
   uint32_t index = 0;

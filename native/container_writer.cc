@@ -31,7 +31,11 @@ BitstreamStatus WriteContainerHeader(const ContainerHeader& h, uint8_t* out, siz
   if (h.model_hash_size > kMaxModelHashBytes || (h.model_hash_size && !h.model_hash))
     return BitstreamStatus::kInvalidArgument;
   if (h.flags & ~kContainerKnownFlags) return BitstreamStatus::kInvalidArgument;
-  const size_t total = ContainerHeaderSize(h.model_id_size, h.model_hash_size);
+  const bool v1 = h.version == kContainerVersionV1;
+  if (!v1 && h.version != kContainerVersion) return BitstreamStatus::kInvalidArgument;
+  if (h.source_sample_rate == 0 ? h.source_length != h.original_length : v1)
+    return BitstreamStatus::kInvalidArgument;
+  const size_t total = ContainerHeaderSize(h.model_id_size, h.model_hash_size, h.version);
   if (capacity < total) return BitstreamStatus::kBufferTooSmall;
   const size_t header_len = total - kContainerPrefixSize - 4;
   std::memcpy(out, kSscMagic, sizeof(kSscMagic));
@@ -47,7 +51,12 @@ BitstreamStatus WriteContainerHeader(const ContainerHeader& h, uint8_t* out, siz
   b[20] = h.packet_version;
   b[21] = 0;
   Put16(b + 22, h.flags);
-  size_t pos = kContainerFixedFieldsSize;
+  size_t pos = kContainerFixedFieldsSizeV1;
+  if (!v1) {
+    Put32(b + 24, h.source_sample_rate);
+    Put64(b + 28, h.source_length);
+    pos = kContainerFixedFieldsSize;
+  }
   b[pos++] = static_cast<uint8_t>(h.model_id_size);
   std::memcpy(b + pos, h.model_id, h.model_id_size);
   pos += h.model_id_size;

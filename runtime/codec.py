@@ -461,11 +461,12 @@ class EncodeResult:
     path: Path
     frames: int
     original_length: int  # samples at the model rate
-    sample_rate: int  # the model's
-    input_sample_rate: int
+    sample_rate: int  # the model's (Hz)
+    input_sample_rate: int  # Hz
     bitrate: int
     payload_bytes: int
     seconds: float  # wall time of the codec work
+    input_length: int = 0  # samples at input_sample_rate
 
     @property
     def duration(self) -> float:
@@ -484,8 +485,10 @@ def encode_file(src, dst, *, model=None, bitrate: Bitrate = None, denoise: bool 
 
     The input is resampled to the model's rate; its length there is stored
     as ``original_length``; the last frame is zero-padded (the decoder trims
-    it away again). ``progress(done_seconds, total_seconds)`` is called per
-    second of audio.
+    it away again). The input's own rate (Hz) and length (samples) are stored
+    as ``source_sample_rate``/``source_length`` (container version 2), so
+    :func:`decode_file` can restore both. ``progress(done_seconds,
+    total_seconds)`` is called per second of audio.
     """
     import time
 
@@ -502,7 +505,7 @@ def encode_file(src, dst, *, model=None, bitrate: Bitrate = None, denoise: bool 
     codec_s = 0.0
     nbytes = frames = 0
     with SscWriter(dst, enc.format, enc.model_id, enc.model_hash, flags=flags,
-                   original_length=len(y)) as w:
+                   original_length=len(y), source_sample_rate=sr, source_length=len(x)) as w:
         for start in range(0, max(len(y), 1), chunk):
             t = time.perf_counter()
             pk = enc._codec.encode(y[start : start + chunk], start + chunk >= len(y))
@@ -514,7 +517,14 @@ def encode_file(src, dst, *, model=None, bitrate: Bitrate = None, denoise: bool 
             if progress:
                 progress(min(start + chunk, len(y)) / enc.sample_rate, len(y) / enc.sample_rate)
     del t0
-    return EncodeResult(Path(dst), frames, len(y), enc.sample_rate, sr, enc.bitrate, nbytes, codec_s)
+    return EncodeResult(Path(dst), frames, len(y), enc.sample_rate, sr, enc.bitrate, nbytes, codec_s, len(x))
+
+
+def _fit_length(y: np.ndarray, n: int) -> np.ndarray:
+    """``y`` trimmed or zero-padded to exactly ``n`` samples."""
+    if len(y) >= n:
+        return y[:n]
+    return np.concatenate([y, np.zeros(n - len(y), y.dtype)])
 
 
 @dataclass
@@ -530,8 +540,14 @@ class DecodeResult:
 def decode_file(src, dst, *, model=None, sample_rate: Optional[int] = None, denoise: bool = False,
                 precision: str = "float32", num_threads: int = 1, progress: Optional[Callable] = None,
                 library=None) -> DecodeResult:
-    """``.ssc`` -> audio file (WAV/FLAC/OGG by extension), trimmed to the
-    original length. The whole input is validated first (structure,
+    """``.ssc`` -> audio file (WAV/FLAC/OGG by extension).
+
+    Output rate: ``sample_rate`` (Hz) if given, else the source rate stored in
+    the file (the model rate for version-1 files or an unknown source rate).
+    Output length: exactly the stored source length in samples, scaled
+    (rounded half up) to ``sample_rate`` when that differs from the source
+    rate; the resampled signal is trimmed or zero-padded to it.
+    The whole input is validated first (structure,
     checksums, version, model id/hash/format): on any problem an
     :class:`~sscodec.errors.SscodecError` is raised and no output appears.
     ``progress(done_frames, total_frames)`` is called per 250 frames."""
@@ -554,9 +570,11 @@ def decode_file(src, dst, *, model=None, sample_rate: Optional[int] = None, deno
         if progress:
             progress(min(i + step, n), n)
     y = np.concatenate(out) if out else np.zeros(0, np.float32)
-    y = y[: f.header.original_length]
-    rate = int(sample_rate or dec.sample_rate)
+    h = f.header
+    y = y[: h.original_length]
+    rate = int(sample_rate or h.effective_source_rate)
     y = resample(y, dec.sample_rate, rate)
+    y = _fit_length(y, (2 * h.source_length * rate + h.effective_source_rate) // (2 * h.effective_source_rate))
     write_audio(dst, y, rate)
     lost = sum(r is None for r in f.records)
     return DecodeResult(Path(dst), n, lost, len(y), rate, codec_s)

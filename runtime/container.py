@@ -1,19 +1,27 @@
 """``.ssc`` file container: a header plus one length-prefixed, CRC-checked
 record per codec frame, and an end-of-stream trailer.
 
-Layout of container version 1 (all integers little-endian; full table in
+Layout of container version 2 (all integers little-endian; full table in
 ``docs/bitstream.md``)::
 
     header   magic "\\x89SSC\\r\\n\\x1a\\n" (8) | version u16 | header_len u16
              | sample_rate u32 | original_length u64 | frame_size u16
              | bits_per_code u8 | max_quantizers u8 | codebook_size u32
              | packet_version u8 | reserved u8 (=0) | flags u16
+             | source_sample_rate u32 | source_length u64          (version 2 only)
              | model_id_len u8 | model_id (UTF-8) | model_hash_len u8 | model_hash
              | header_crc32 u32 (over every header byte before it)
     record   length u16 (0..max packet size; 0 = no packet for this frame)
              | packet (length bytes) | crc32 u32 over (index u32 | length u16 | packet)
     trailer  0xFFFF u16 | record_count u32 | crc32 u32 over (0xFFFF u16 | record_count u32)
     EOF      nothing may follow the trailer
+
+``sample_rate``/``original_length`` are the model's rate (Hz) and the signal
+length in samples at that rate; ``source_sample_rate`` (Hz, 0 = unknown /
+same as the model rate) and ``source_length`` (samples at the source rate)
+describe the input before resampling, so a decoder can restore its rate and
+exact length. Version 1 files (no source fields) are still read: their source
+is the model rate and ``original_length``. Writers write version 2.
 
 Record ``i`` holds the packet of frame ``i`` (see :mod:`sscodec.bitstream`);
 a zero-length record means no packet reached the writer for that frame (lost
@@ -32,6 +40,7 @@ appears.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import enum
 import io
 import os
@@ -56,6 +65,7 @@ from .errors import (
 __all__ = [
     "MAGIC",
     "CONTAINER_VERSION",
+    "SUPPORTED_VERSIONS",
     "END_MARKER",
     "MAX_MODEL_ID_BYTES",
     "MAX_MODEL_HASH_BYTES",
@@ -76,14 +86,15 @@ __all__ = [
 ]
 
 MAGIC = b"\x89SSC\r\n\x1a\n"
-CONTAINER_VERSION = 1
+CONTAINER_VERSION = 2  # written
+SUPPORTED_VERSIONS = (1, 2)  # read
 END_MARKER = 0xFFFF
 MAX_MODEL_ID_BYTES = 255
 MAX_MODEL_HASH_BYTES = 64
 
 _PREFIX = struct.Struct("<8sHH")  # magic, version, header_len
-_FIXED = struct.Struct("<IQHBBIBBH")  # sample_rate .. flags (24 bytes)
-_FIXED_HEADER_LEN = _FIXED.size + 2  # + model_id_len + model_hash_len bytes
+_FIXED_V1 = struct.Struct("<IQHBBIBBH")  # sample_rate .. flags (24 bytes)
+_FIXED = {1: _FIXED_V1, 2: struct.Struct(_FIXED_V1.format + "IQ")}  # version -> fixed fields
 _U16 = struct.Struct("<H")
 _U32 = struct.Struct("<I")
 _REC_CRC_PREFIX = struct.Struct("<IH")  # record index, length
@@ -106,7 +117,14 @@ _KNOWN_FLAGS = int(ContainerFlags.DENOISE | ContainerFlags.DTX)
 
 @dataclass(frozen=True)
 class SscHeader:
-    """Decoded ``.ssc`` header. ``original_length`` is in samples."""
+    """Decoded ``.ssc`` header.
+
+    ``original_length``: samples at the model rate (``format.sample_rate``).
+    ``source_sample_rate``: Hz of the input before resampling, 0 = unknown /
+    same as the model rate (always 0 in version 1). ``source_length``:
+    samples at the source rate; ``None`` (the default) means
+    ``original_length``, which it must equal when ``source_sample_rate`` is 0.
+    """
 
     format: CodecFormat
     model_id: str
@@ -115,6 +133,8 @@ class SscHeader:
     flags: ContainerFlags = ContainerFlags.NONE
     packet_version: int = PACKET_VERSION
     version: int = CONTAINER_VERSION
+    source_sample_rate: int = 0
+    source_length: Optional[int] = None
 
     def __post_init__(self):
         mid = self.model_id.encode("utf-8") if isinstance(self.model_id, str) else None
@@ -128,10 +148,40 @@ class SscHeader:
         if int(self.flags) & ~_KNOWN_FLAGS:
             raise ValueError(f"unknown container flags 0x{int(self.flags):x}")
         object.__setattr__(self, "flags", ContainerFlags(int(self.flags)))
+        if self.version not in SUPPORTED_VERSIONS:
+            raise ValueError(f"container version must be one of {SUPPORTED_VERSIONS}")
+        if not 0 <= int(self.source_sample_rate) < 2**32:
+            raise ValueError("source_sample_rate must fit in a u32")
+        if self.source_length is None:
+            if self.source_sample_rate:
+                raise ValueError("source_length is required with a source_sample_rate")
+            object.__setattr__(self, "source_length", int(self.original_length))
+        if not 0 <= int(self.source_length) < 2**64:
+            raise ValueError("source_length must fit in a u64")
+        if not self.source_sample_rate and self.source_length != self.original_length:
+            raise ValueError("source_length must equal original_length when source_sample_rate is 0")
+        if self.version == 1 and self.source_sample_rate:
+            raise ValueError("container version 1 cannot store a source sample rate")
 
     @property
     def sample_rate(self) -> int:
+        """The model's rate (Hz)."""
         return self.format.sample_rate
+
+    @property
+    def effective_source_rate(self) -> int:
+        """Source rate in Hz: ``source_sample_rate``, or the model rate if that is 0."""
+        return self.source_sample_rate or self.format.sample_rate
+
+    def source_fits(self, record_count: int) -> bool:
+        """Whether the source lasts at most one model-rate sample longer than
+        ``record_count`` frames hold (tolerates resampler rounding):
+        ``source_length * sample_rate <= (record_count * frame_size + 1) * source_rate``.
+        Always true when ``source_sample_rate`` is 0."""
+        if not self.source_sample_rate:
+            return True
+        capacity = record_count * self.format.frame_size
+        return self.source_length * self.format.sample_rate <= (capacity + 1) * self.source_sample_rate
 
     @property
     def frame_size(self) -> int:
@@ -139,8 +189,13 @@ class SscHeader:
 
     @property
     def duration(self) -> float:
-        """Seconds of original audio."""
+        """Seconds of original audio (at the model rate)."""
         return self.original_length / self.format.sample_rate
+
+    @property
+    def source_duration(self) -> float:
+        """Seconds of the source signal (``source_length`` at its rate)."""
+        return self.source_length / self.effective_source_rate
 
 
 @dataclass
@@ -167,11 +222,13 @@ class SscFile:
 
 
 def encode_header(h: SscHeader) -> bytes:
-    """Header bytes including the header CRC."""
+    """Header bytes including the header CRC, in the layout of ``h.version``
+    (1 or 2; version 1 has no source fields)."""
     f = h.format
     mid = h.model_id.encode("utf-8")
+    source = (h.source_sample_rate, int(h.source_length)) if h.version >= 2 else ()
     body = (
-        _FIXED.pack(
+        _FIXED[h.version].pack(
             f.sample_rate,
             int(h.original_length),
             f.frame_size,
@@ -181,6 +238,7 @@ def encode_header(h: SscHeader) -> bytes:
             h.packet_version,
             0,
             int(h.flags),
+            *source,
         )
         + bytes((len(mid),))
         + mid
@@ -304,6 +362,9 @@ class SscWriter:
                 w.write_codes(frame_codes)      # or w.write(packet_bytes)
             w.original_length = n_samples       # optional, default frames*frame_size
 
+    ``source_sample_rate`` (Hz, 0 = same as the model's) and ``source_length``
+    (samples at that rate; required with a non-zero rate, by ``close()`` at
+    the latest) record the input before resampling (container version 2).
     ``write(None)`` stores a zero-length record (frame without packet). The
     file appears at ``path`` only after a successful ``close()`` / clean exit
     of the ``with`` block; an exception inside the block, ``abort()``, or
@@ -319,12 +380,17 @@ class SscWriter:
         *,
         flags: ContainerFlags | int = ContainerFlags.NONE,
         original_length: Optional[int] = None,
+        source_sample_rate: int = 0,
+        source_length: Optional[int] = None,
         validate_packets: bool = True,
     ):
+        # Placeholder lengths; close() rewrites the header (same size).
         self.header = SscHeader(
-            format=fmt, model_id=model_id, model_hash=model_hash, flags=ContainerFlags(int(flags))
+            format=fmt, model_id=model_id, model_hash=model_hash, flags=ContainerFlags(int(flags)),
+            source_sample_rate=int(source_sample_rate), source_length=0 if source_sample_rate else None,
         )
         self.original_length = original_length
+        self.source_length = source_length
         self.validate_packets = validate_packets
         self.num_records = 0
         self._out = AtomicFile(path)
@@ -363,13 +429,15 @@ class SscWriter:
     def write_codes(self, codes, *, denoise: bool = False, dtx: bool = False) -> None:
         self.write(encode_packet(codes, self.header.format, denoise=denoise, dtx=dtx))
 
-    def close(self, original_length: Optional[int] = None) -> None:
+    def close(self, original_length: Optional[int] = None, source_length: Optional[int] = None) -> None:
         """Write the trailer, finalise the header and publish the file."""
         if self._out.done:
             return
         try:
             if original_length is not None:
                 self.original_length = original_length
+            if source_length is not None:
+                self.source_length = source_length
             capacity = self.num_records * self.header.format.frame_size
             n = capacity if self.original_length is None else int(self.original_length)
             if not 0 <= n <= capacity:
@@ -377,9 +445,15 @@ class SscWriter:
                     f"original_length {n} not in 0..{capacity} "
                     f"({self.num_records} frames x {self.header.format.frame_size} samples)"
                 )
+            header = _replace_length(self.header, n, self.source_length)
+            if not header.source_fits(self.num_records):
+                raise ValueError(
+                    f"source_length {header.source_length} at {header.source_sample_rate} Hz lasts "
+                    f"longer than {self.num_records} frames of {header.format.frame_size} samples"
+                )
             f = self._out.file
             f.write(encode_trailer(self.num_records))
-            self.header = _replace_length(self.header, n)
+            self.header = header
             f.seek(0)
             f.write(encode_header(self.header))
         except BaseException:
@@ -401,16 +475,10 @@ class SscWriter:
             self.close()
 
 
-def _replace_length(h: SscHeader, n: int) -> SscHeader:
-    return SscHeader(
-        format=h.format,
-        model_id=h.model_id,
-        model_hash=h.model_hash,
-        original_length=n,
-        flags=h.flags,
-        packet_version=h.packet_version,
-        version=h.version,
-    )
+def _replace_length(h: SscHeader, n: int, source_length: Optional[int]) -> SscHeader:
+    """``h`` with original_length ``n`` and ``source_length`` (None: ``n``
+    when the source rate is 0, else required)."""
+    return dataclasses.replace(h, original_length=n, source_length=source_length)
 
 
 def write_ssc(
@@ -422,9 +490,12 @@ def write_ssc(
     *,
     original_length: Optional[int] = None,
     flags: ContainerFlags | int = ContainerFlags.NONE,
+    source_sample_rate: int = 0,
+    source_length: Optional[int] = None,
 ) -> None:
-    """Write a whole ``.ssc`` file atomically."""
-    with SscWriter(path, fmt, model_id, model_hash, flags=flags, original_length=original_length) as w:
+    """Write a whole ``.ssc`` file atomically (arguments as for :class:`SscWriter`)."""
+    with SscWriter(path, fmt, model_id, model_hash, flags=flags, original_length=original_length,
+                   source_sample_rate=source_sample_rate, source_length=source_length) as w:
         for p in packets:
             w.write(p)
 
@@ -506,9 +577,10 @@ class SscReader:
             raise CorruptFileError("not an .ssc file (bad magic number)")
         rest = self._read_exact(_PREFIX.size - len(MAGIC), "the header")
         _, version, header_len = _PREFIX.unpack(first + rest)
-        if version != CONTAINER_VERSION:
+        if version not in SUPPORTED_VERSIONS:
             raise UnsupportedVersionError(
-                f".ssc container version {version} (this build reads version {CONTAINER_VERSION})"
+                f".ssc container version {version} (this build reads versions "
+                f"{', '.join(map(str, SUPPORTED_VERSIONS))})"
             )
         body = self._read_exact(header_len, "the header")
         crc = _CRC.unpack(self._read_exact(_CRC.size, "the header checksum"))[0]
@@ -518,10 +590,12 @@ class SscReader:
 
     @staticmethod
     def _parse_header_body(version: int, body: bytes) -> SscHeader:
-        if len(body) < _FIXED_HEADER_LEN:
-            raise CorruptFileError(f"header too short ({len(body)} bytes)")
-        (sr, orig, frame, bpc, maxq, cb, pver, reserved, flags) = _FIXED.unpack_from(body)
-        pos = _FIXED.size
+        fixed = _FIXED[version]
+        if len(body) < fixed.size + 2:  # + model_id_len + model_hash_len bytes
+            raise CorruptFileError(f"header too short ({len(body)} bytes for version {version})")
+        (sr, orig, frame, bpc, maxq, cb, pver, reserved, flags, *source) = fixed.unpack_from(body)
+        src_rate, src_len = source if source else (0, orig)
+        pos = fixed.size
         id_len = body[pos]
         pos += 1
         if id_len == 0 or pos + id_len + 1 > len(body):
@@ -555,6 +629,10 @@ class SscReader:
             )
         except (ValueError, TypeError) as e:
             raise CorruptFileError(f"invalid codec format in header: {e}") from None
+        if src_rate == 0 and src_len != orig:
+            raise CorruptFileError(
+                f"source_length {src_len} differs from original_length {orig} with source rate 0"
+            )
         return SscHeader(
             format=fmt,
             model_id=model_id,
@@ -563,6 +641,8 @@ class SscReader:
             flags=ContainerFlags(flags),
             packet_version=pver,
             version=version,
+            source_sample_rate=src_rate,
+            source_length=src_len,
         )
 
     def _next_record(self) -> tuple[bool, Optional[bytes]]:
@@ -584,6 +664,12 @@ class SscReader:
                 raise CorruptFileError(
                     f"header says {self.header.original_length} samples but {i} frames "
                     f"hold only {capacity}"
+                )
+            if not self.header.source_fits(i):
+                raise CorruptFileError(
+                    f"header says the source has {self.header.source_length} samples at "
+                    f"{self.header.source_sample_rate} Hz but {i} frames hold only {capacity} "
+                    f"samples at {self.header.sample_rate} Hz"
                 )
             return False, None
         if length > self.header.format.max_packet_size:

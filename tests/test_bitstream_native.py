@@ -7,7 +7,9 @@ skipped when no compiler is available.
 
 import os
 import shutil
+import struct
 import subprocess
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -160,7 +162,7 @@ def _py_container(data):
     except CorruptDataError:
         return "ERR corrupt"
     h, fm = f.header, f.header.format
-    fields = [fm.sample_rate, h.original_length, fm.frame_size, fm.bits_per_code, fm.max_quantizers,
+    fields = [h.version, fm.sample_rate, h.original_length, h.source_sample_rate, h.source_length, fm.frame_size, fm.bits_per_code, fm.max_quantizers,
               fm.codebook_size, h.packet_version, int(h.flags), _hex(h.model_id.encode()), _hex(h.model_hash),
               len(f.records)] + [_hex(r) for r in f.records]
     return "OK " + " ".join(map(str, fields))
@@ -186,6 +188,50 @@ def test_same_container_verdicts_on_corpus_and_mutations(tool):
         assert py == _cpp_container(cpp), d.hex()
 
 
+def _rehash(data: bytearray) -> bytes:
+    """Recompute the header CRC (header_len taken from the data)."""
+    end = 12 + struct.unpack_from("<H", data, 10)[0]
+    struct.pack_into("<I", data, end, zlib.crc32(bytes(data[:end])))
+    return bytes(data)
+
+
+def test_same_container_verdicts_on_version_edge_cases(tool):
+    pk = [encode_packet([5, 6, 7]), None]
+
+    def v2(orig=600, rate=0, n=None, **kw):
+        return serialize_ssc(SscHeader(SSCODEC_16K, "m", b"\x01", orig, source_sample_rate=rate,
+                                       source_length=n, **kw), pk)
+
+    v1 = v2(version=1)
+    cases = [v1, v2(), v2(rate=44100, n=1653), v2(rate=8000, n=0)]
+    for version in (0, 1, 2, 3):  # relabelled: header_len no longer fits, or unknown
+        for data in (v1, v2(rate=48000, n=1800)):
+            b = bytearray(data)
+            struct.pack_into("<H", b, 8, version)
+            cases.append(_rehash(b))
+    def with_source(rate, n):  # any source fields, header CRC fixed
+        return _rehash(bytearray(v2()[:36] + struct.pack("<IQ", rate, n) + v2()[48:]))
+
+    for n in (600, 601, 2**62, 2**64 - 1):
+        cases += [with_source(0, n), with_source(44100, n), with_source(2**32 - 1, n)]
+    for rate in (1, 44100, 2**32 - 1):  # longest source: 2 frames + 1 sample = 641 samples at 16 kHz
+        longest = 641 * rate // 16000
+        cases += [with_source(rate, longest), with_source(rate, longest + 1)]
+    cases += [v2()[:cut] for cut in range(0, 56, 5)]
+    out = tool([f"C {_hex(d)}" for d in cases])
+    verdicts = [_py_container(d) for d in cases]
+    assert sum(v.startswith("OK") for v in verdicts) >= 10
+    assert sum(v == "ERR corrupt" for v in verdicts) >= 10
+    for d, py, cpp in zip(cases, verdicts, out):
+        assert py == _cpp_container(cpp), d.hex()
+
+
+def _w_line(f, mid, mh, flags, pk, orig, version=2, rate=0, n=None):
+    n = orig if n is None else n
+    return (f"W {version} {f.sample_rate} {orig} {rate} {n} {f.frame_size} {_fmt_args(f)} {int(flags)} "
+            f"{_hex(mid.encode())} {_hex(mh)} " + " ".join(_hex(p) for p in pk))
+
+
 def test_cpp_writer_produces_python_bytes(tool):
     rng = np.random.default_rng(3)
     odd = CodecFormat(sample_rate=8000, frame_size=160, bits_per_code=7, max_quantizers=5, codebook_size=100)
@@ -197,10 +243,19 @@ def test_cpp_writer_produces_python_bytes(tool):
     ]
     lines, want = [], []
     for f, mid, mh, flags, pk in specs:
-        h = SscHeader(f, mid, mh, original_length=max(0, len(pk) * f.frame_size - 5), flags=flags)
-        want.append("OK " + serialize_ssc(h, pk).hex())
-        lines.append(
-            f"W {f.sample_rate} {h.original_length} {f.frame_size} {_fmt_args(f)} {int(flags)} "
-            f"{_hex(mid.encode())} {_hex(mh)} " + " ".join(_hex(p) for p in pk)
-        )
+        orig = max(0, len(pk) * f.frame_size - 5)
+        for version, rate, n in ((2, 0, None), (1, 0, None), (2, 44100, orig * 44100 // f.sample_rate),
+                                 (2, 2**32 - 1, 2**64 - 1)):
+            h = SscHeader(f, mid, mh, original_length=orig, flags=flags, version=version,
+                          source_sample_rate=rate, source_length=n)
+            want.append("OK " + serialize_ssc(h, pk).hex())
+            lines.append(_w_line(f, mid, mh, flags, pk, orig, version, rate, n))
+    # Headers both sides refuse to write.
+    bad = [dict(version=3), dict(version=0), dict(version=1, rate=8000, n=5), dict(n=7)]
+    for kw in bad:
+        with pytest.raises(ValueError):
+            SscHeader(SSCODEC_16K, "m", original_length=5, version=kw.get("version", 2),
+                      source_sample_rate=kw.get("rate", 0), source_length=kw.get("n"))
+        lines.append(_w_line(SSCODEC_16K, "m", b"", 0, [], 5, **kw))
+        want.append("ERR INVALID_ARGUMENT")
     assert tool(lines) == want

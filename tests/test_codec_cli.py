@@ -67,10 +67,39 @@ def test_other_formats_and_rates(tmp_path, tiny):
     out = tmp_path / "a.ogg"
     assert main(["decode", str(ssc), str(out), "--model", tiny, "--sample-rate", "48000"]) == 0
     info = sf.info(out)
-    assert info.samplerate == 48000 and abs(info.frames - 48000) <= 2
+    assert info.samplerate == 48000 and info.frames == 48000  # 44100 source samples scaled, rounded
     ogg = tmp_path / "b.ogg"
     sf.write(ogg, x, 44100, format="OGG", subtype="VORBIS")
     assert main(["encode", str(ogg), str(tmp_path / "b.ssc"), "--model", tiny]) == 0
+
+
+@pytest.mark.parametrize("rate", [44100, 22050])
+def test_decode_restores_source_rate_and_exact_length(tmp_path, tiny, rate):
+    """The .ssc (container version 2) stores the input's rate and length;
+    decode without --sample-rate gives both back exactly."""
+    import soxr
+
+    n = int(rate * 0.77) + 13  # not a whole number of 20 ms frames at any rate
+    x = soxr.resample(speech(1.0), 16000, rate).astype(np.float32)[:n]
+    src = tmp_path / "in.wav"
+    sf.write(src, x, rate, subtype="PCM_16")
+    ssc = tmp_path / "in.ssc"
+    assert main(["encode", str(src), str(ssc), "--model", tiny]) == 0
+    h = read_ssc(ssc).header
+    assert (h.version, h.source_sample_rate, h.source_length) == (2, rate, n)
+    assert h.sample_rate == 16000 and abs(h.original_length - n * 16000 / rate) <= 1
+    out = tmp_path / "out.wav"
+    assert main(["decode", str(ssc), str(out), "--model", tiny]) == 0
+    info = sf.info(out)
+    assert info.samplerate == rate and info.frames == n
+    assert main(["decode", str(ssc), str(out), "--model", tiny, "--sample-rate", "16000"]) == 0
+    info = sf.info(out)
+    assert info.samplerate == 16000 and info.frames == (2 * n * 16000 + rate) // (2 * rate)
+    lossy = tmp_path / "lossy.ssc"  # simulate-loss keeps the source fields
+    assert main(["simulate-loss", str(ssc), str(lossy), "--loss-rate", "0.3", "--seed", "1"]) == 0
+    assert read_ssc(lossy).header == h
+    assert main(["decode", str(lossy), str(out), "--model", tiny]) == 0
+    assert sf.info(out).samplerate == rate and sf.info(out).frames == n
 
 
 def test_roundtrip_reports(tmp_path, wav, tiny, capsys):
@@ -146,7 +175,7 @@ def _corruptions(ssc_bytes: bytes, tmp_path, tiny):
         "no trailer": (ssc_bytes[:-10], "truncated"),
         "trailing bytes": (ssc_bytes + b"\x00", "trailing"),
         "flipped bit": (bytes(flipped), "checksum"),
-        "unknown version": (_rewrite_header(ssc_bytes, version=2), "version"),
+        "unknown version": (_rewrite_header(ssc_bytes, version=3), "version"),
         "other model id": (other.read_bytes(), "different model"),
         "other model hash": (other_hash.read_bytes(), "different model"),
     }

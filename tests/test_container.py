@@ -58,16 +58,63 @@ def _listdir(d):
 
 
 def test_header_layout():
-    h = SscHeader(SSCODEC_16K, "ab", b"\x01\x02", original_length=1000, flags=ContainerFlags.DTX)
+    h = SscHeader(SSCODEC_16K, "ab", b"\x01\x02", original_length=1000, flags=ContainerFlags.DTX,
+                  source_sample_rate=44100, source_length=2756)
     b = encode_header(h)
     assert b[:8] == MAGIC == b"\x89SSC\r\n\x1a\n"
     version, header_len = struct.unpack_from("<HH", b, 8)
-    assert version == CONTAINER_VERSION == 1
-    assert header_len == 24 + 1 + 2 + 1 + 2 == len(b) - 12 - 4
-    sr, orig, frame, bpc, maxq, cb, pver, res, flags = struct.unpack_from("<IQHBBIBBH", b, 12)
-    assert (sr, orig, frame, bpc, maxq, cb, pver, res, flags) == (16000, 1000, 320, 10, 24, 1024, 1, 0, 2)
-    assert b[36:39] == b"\x02ab" and b[39:42] == b"\x02\x01\x02"
+    assert version == CONTAINER_VERSION == 2
+    assert header_len == 36 + 1 + 2 + 1 + 2 == len(b) - 12 - 4
+    fields = struct.unpack_from("<IQHBBIBBHIQ", b, 12)
+    assert fields == (16000, 1000, 320, 10, 24, 1024, 1, 0, 2, 44100, 2756)
+    assert b[48:51] == b"\x02ab" and b[51:54] == b"\x02\x01\x02"
     assert struct.unpack_from("<I", b, len(b) - 4)[0] == zlib.crc32(b[:-4])
+    # Source rate 0 (unknown / the model's): source_length is original_length.
+    b0 = encode_header(SscHeader(SSCODEC_16K, "ab", original_length=1000))
+    assert struct.unpack_from("<IQ", b0, 36) == (0, 1000)
+
+
+def _v1_file(pk, original_length, model_id=b"m", model_hash=b"\xab\xcd"):
+    """A version-1 file built by hand (no source fields)."""
+    body = struct.pack("<IQHBBIBBH", 16000, original_length, 320, 10, 24, 1024, 1, 0, 0)
+    body += bytes([len(model_id)]) + model_id + bytes([len(model_hash)]) + model_hash
+    head = MAGIC + struct.pack("<HH", 1, len(body)) + body
+    out = head + struct.pack("<I", zlib.crc32(head))
+    for i, p in enumerate(pk):
+        crc = zlib.crc32(p, zlib.crc32(struct.pack("<IH", i, len(p))))
+        out += struct.pack("<H", len(p)) + p + struct.pack("<I", crc)
+    trailer = struct.pack("<HI", 0xFFFF, len(pk))
+    return out + trailer + struct.pack("<I", zlib.crc32(trailer))
+
+
+def test_version_1_file_still_reads():
+    pk = [encode_packet([1, 2, 1023]), b""]
+    data = _v1_file(pk, 600)
+    f = parse_ssc(data, expected_format=SSCODEC_16K)
+    h = f.header
+    assert h.version == 1 and h.original_length == 600 and h.model_hash == b"\xab\xcd"
+    assert f.records == [pk[0], None]
+    assert h.source_sample_rate == 0 and h.effective_source_rate == 16000 and h.source_length == 600
+    assert serialize_ssc(h, f.records) == data  # version 1 is written back as version 1
+    with pytest.raises(ValueError, match="version 1"):
+        SscHeader(SSCODEC_16K, "m", version=1, source_sample_rate=8000, source_length=1)
+    with pytest.raises(ValueError, match="version"):
+        SscHeader(SSCODEC_16K, "m", version=3)
+
+
+def test_docs_example_is_exact():
+    """The byte example in docs/bitstream.md is what the writer produces."""
+    import re
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "bitstream.md").read_text()
+    block = doc.split("source of 1654 samples")[1].split("```")[1]
+    data = bytes.fromhex("".join(re.split(r"\s{3,}", line.strip())[0] for line in block.strip().splitlines()))
+    h = SscHeader(SSCODEC_16K, "m", b"\xab\xcd", 600, source_sample_rate=44100, source_length=1654)
+    assert data == serialize_ssc(h, [encode_packet([1, 2, 1023]), None]) and len(data) == 85
+    v1 = encode_header(SscHeader(SSCODEC_16K, "m", b"\xab\xcd", 600, version=1))
+    flat = " ".join(doc.split())  # the version-1 prose quotes its first 12 bytes and header CRC
+    assert v1[:12].hex(" ") in flat and f"CRC is `{v1[-4:].hex(' ')}`" in flat
 
 
 def test_record_and_trailer_layout():
@@ -130,6 +177,27 @@ def test_streaming_writer_default_length_and_reader_iteration(tmp_path):
     assert [None if p is None else p.n_q for p in pk] == [6, 12, 18, 24, None, 0]
 
 
+def test_source_fields_round_trip(tmp_path):
+    pk = _packets()
+    path = tmp_path / "src.ssc"
+    write_ssc(path, pk, SSCODEC_16K, "speech16k", HASH, original_length=2000,
+              source_sample_rate=44100, source_length=5512)
+    h = read_ssc(path).header
+    assert (h.version, h.source_sample_rate, h.source_length, h.original_length) == (2, 44100, 5512, 2000)
+    assert h.effective_source_rate == 44100 and h.source_duration == pytest.approx(5512 / 44100)
+    assert path.read_bytes() == serialize_ssc(h, pk)
+    # Streaming: the source length may be given only at close().
+    with SscWriter(path, SSCODEC_16K, "m", source_sample_rate=22050) as w:
+        w.write(None)
+        w.close(original_length=300, source_length=413)
+    h = read_ssc(path).header
+    assert (h.source_sample_rate, h.source_length, h.original_length) == (22050, 413, 300)
+    with pytest.raises(ValueError, match="source_length is required"):
+        with SscWriter(tmp_path / "n.ssc", SSCODEC_16K, "m", source_sample_rate=22050) as w:
+            w.write(None)
+    assert not (tmp_path / "n.ssc").exists()
+
+
 def test_empty_stream(tmp_path):
     write_ssc(tmp_path / "e.ssc", [], SSCODEC_16K, "x")
     f = read_ssc(tmp_path / "e.ssc")
@@ -189,7 +257,7 @@ def test_wrong_magic():
         parse_ssc(MAGIC[:5])
 
 
-@pytest.mark.parametrize("version", [0, 2, 0xFFFF])
+@pytest.mark.parametrize("version", [0, 3, 0xFFFF])
 def test_unknown_container_version(version):
     data = bytearray(_file())
     struct.pack_into("<H", data, 8, version)
@@ -231,8 +299,8 @@ def test_invalid_header_fields_with_valid_crc(offset, value, match):
 
 def test_model_id_not_utf8():
     data = bytearray(serialize_ssc(SscHeader(SSCODEC_16K, "ab"), []))
-    data[37] = 0xFF
-    _rehash_header(data, 12 + 24 + 1 + 2 + 1 + 4)
+    data[49] = 0xFF
+    _rehash_header(data, 12 + 36 + 1 + 2 + 1 + 4)
     with pytest.raises(CorruptFileError, match="UTF-8"):
         parse_ssc(bytes(data))
 
@@ -292,6 +360,49 @@ def test_original_length_beyond_frames():
         parse_ssc(_file(pk=[encode_packet([1])], original_length=321))
 
 
+def test_truncated_or_corrupt_version_2_header():
+    data = _file(source_sample_rate=48000, source_length=6000)
+    header_len = len(encode_header(parse_ssc(data).header))
+    for cut in range(8, header_len):
+        with pytest.raises(TruncatedFileError, match="header"):
+            parse_ssc(data[:cut])
+    for at in range(36, 48):  # the source fields sit under the header CRC
+        bad = bytearray(data)
+        bad[at] ^= 0x01
+        with pytest.raises(ChecksumError, match="header checksum"):
+            parse_ssc(bytes(bad))
+    # header_len must match the version's layout exactly.
+    relabelled = bytearray(data)
+    struct.pack_into("<H", relabelled, 8, 1)
+    _rehash_header(relabelled, header_len)
+    with pytest.raises(CorruptFileError, match="bad model"):
+        parse_ssc(bytes(relabelled))
+    v1 = bytearray(_v1_file([], 0))
+    struct.pack_into("<H", v1, 8, 2)
+    _rehash_header(v1, 12 + 24 + 2 + 1 + 2 + 4)
+    with pytest.raises(CorruptFileError, match="header too short"):
+        parse_ssc(bytes(v1))
+
+
+def test_source_length_checks():
+    # Source rate 0 means "the model's": source_length must equal original_length.
+    data = bytearray(_file(original_length=900))
+    struct.pack_into("<Q", data, 40, 901)
+    _rehash_header(data, len(encode_header(parse_ssc(_file(original_length=900)).header)))
+    with pytest.raises(CorruptFileError, match="source_length 901 differs"):
+        parse_ssc(bytes(data))
+    with pytest.raises(ValueError, match="source_length must equal"):
+        SscHeader(SSCODEC_16K, "m", original_length=900, source_length=901)
+    # The source may last at most one model-rate sample longer than the frames
+    # hold: 1 frame = 320 samples at 16 kHz; 321 samples = 884.4 at 44.1 kHz.
+    pk = [encode_packet([1])]
+    assert parse_ssc(_file(pk=pk, original_length=320, source_sample_rate=44100, source_length=884))
+    with pytest.raises(CorruptFileError, match="source has 885 samples at 44100 Hz"):
+        parse_ssc(_file(pk=pk, original_length=320, source_sample_rate=44100, source_length=885))
+    with pytest.raises(CorruptFileError, match="source"):
+        parse_ssc(_file(pk=pk, original_length=320, source_sample_rate=2**32 - 1, source_length=2**64 - 1))
+
+
 # -- atomic writing --------------------------------------------------------------
 
 
@@ -307,6 +418,9 @@ def test_no_file_left_when_writing_fails(tmp_path):
     assert _listdir(tmp_path) == []
     with pytest.raises(ValueError, match="original_length"):
         write_ssc(path, [encode_packet([1])], SSCODEC_16K, "m", original_length=321)
+    assert _listdir(tmp_path) == []
+    with pytest.raises(ValueError, match="source_length 885 at 44100 Hz"):
+        write_ssc(path, [encode_packet([1])], SSCODEC_16K, "m", source_sample_rate=44100, source_length=885)
     assert _listdir(tmp_path) == []
     w = SscWriter(path, SSCODEC_16K, "m")
     w.write(None)

@@ -140,16 +140,20 @@ static void TestBadPackets() {
 
 static std::vector<uint8_t> MakeFile(const CodecFormat& f, const std::vector<std::vector<uint8_t>>& packets,
                                      uint64_t original_length, const char* id = "speech16k",
-                                     const std::vector<uint8_t>& hash = {1, 2, 3, 4}) {
+                                     const std::vector<uint8_t>& hash = {1, 2, 3, 4}, uint16_t version = 2,
+                                     uint32_t source_rate = 0, uint64_t source_length = 0) {
   ContainerHeader h;
+  h.version = version;
   h.format = f;
   h.original_length = original_length;
+  h.source_sample_rate = source_rate;
+  h.source_length = source_rate ? source_length : original_length;
   h.flags = kContainerFlagDtx;
   h.model_id = reinterpret_cast<const uint8_t*>(id);
   h.model_id_size = std::strlen(id);
   h.model_hash = hash.data();
   h.model_hash_size = hash.size();
-  std::vector<uint8_t> out(ContainerHeaderSize(h.model_id_size, h.model_hash_size));
+  std::vector<uint8_t> out(ContainerHeaderSize(h.model_id_size, h.model_hash_size, version));
   size_t w = 0;
   CHECK_ST(WriteContainerHeader(h, out.data(), out.size(), &w), kOk);
   CHECK(w == out.size());
@@ -203,9 +207,11 @@ static void TestContainer() {
   std::vector<uint8_t> extra = file;
   extra.push_back(0);
   CHECK_ST(ValidateContainer(extra.data(), extra.size(), true, nullptr, nullptr), kTrailingData);
-  std::vector<uint8_t> v2 = file;
-  v2[8] = 2;
-  CHECK_ST(ValidateContainer(v2.data(), v2.size(), true, nullptr, nullptr), kUnsupportedVersion);
+  for (uint8_t v : {0, 3, 0xFF}) {
+    std::vector<uint8_t> other = file;
+    other[8] = v;
+    CHECK_ST(ValidateContainer(other.data(), other.size(), true, nullptr, nullptr), kUnsupportedVersion);
+  }
   std::vector<uint8_t> magic = file;
   magic[1] = 'X';
   CHECK_ST(ValidateContainer(magic.data(), magic.size(), true, nullptr, nullptr), kBadMagic);
@@ -237,11 +243,84 @@ static void TestContainer() {
   CHECK_ST(WriteRecord(f, 0, big, MaxPacketSize(f) + 1, buf, sizeof(buf), &w), kBadLength);
 }
 
+// Sets header byte `at` to `value` and recomputes the header CRC.
+static void PatchHeader(std::vector<uint8_t>* file, size_t at, uint8_t value) {
+  (*file)[at] = value;
+  const size_t crc_pos = kContainerPrefixSize + ((*file)[10] | ((*file)[11] << 8));
+  const uint32_t crc = Crc32(file->data(), crc_pos);
+  for (int i = 0; i < 4; ++i) (*file)[crc_pos + i] = static_cast<uint8_t>(crc >> (8 * i));
+}
+
+static void TestContainerVersions() {
+  const CodecFormat f = kSscodec16k;
+  const std::vector<std::vector<uint8_t>> packets = {Pack(f, 0, {7, 8}), {}, Pack(f, 0, {9})};
+  // Version 2 stores the source rate and length.
+  std::vector<uint8_t> v2 = MakeFile(f, packets, 3 * 320 - 5, "m", {}, 2, 44100, 2632);
+  ContainerHeader h;
+  CHECK_ST(ValidateContainer(v2.data(), v2.size(), true, &h, nullptr), kOk);
+  CHECK(h.version == 2 && h.size == ContainerHeaderSize(1, 0) && h.size == 12 + 36 + 2 + 1 + 4);
+  CHECK(h.source_sample_rate == 44100 && h.source_length == 2632 && h.EffectiveSourceRate() == 44100);
+  CHECK(v2[48] == 1 && v2[49] == 'm');  // model id length right after source_length
+  // Version 1 (no source fields): source = model rate, source_length = original_length.
+  std::vector<uint8_t> v1 = MakeFile(f, packets, 3 * 320 - 5, "m", {}, 1);
+  CHECK_ST(ValidateContainer(v1.data(), v1.size(), true, &h, nullptr), kOk);
+  CHECK(h.version == 1 && h.size == ContainerHeaderSize(1, 0, 1) && h.size == 12 + 24 + 2 + 1 + 4);
+  CHECK(h.source_sample_rate == 0 && h.source_length == 3 * 320 - 5 && h.EffectiveSourceRate() == 16000);
+  // header_len must fit the version exactly: relabelling one as the other fails.
+  std::vector<uint8_t> relabel = v2;
+  PatchHeader(&relabel, 8, 1);
+  CHECK_ST(ValidateContainer(relabel.data(), relabel.size(), true, nullptr, nullptr), kBadHeader);
+  relabel = v1;
+  PatchHeader(&relabel, 8, 2);
+  CHECK_ST(ValidateContainer(relabel.data(), relabel.size(), true, nullptr, nullptr), kBadHeader);
+  // Every cut inside a v2 header is a truncation.
+  for (size_t cut = 8; cut < ContainerHeaderSize(1, 0); ++cut)
+    CHECK_ST(ValidateContainer(v2.data(), cut, true, nullptr, nullptr), kTruncated);
+  // Source rate 0 needs source_length == original_length.
+  std::vector<uint8_t> same = MakeFile(f, packets, 900, "m", {}, 2);
+  CHECK_ST(ValidateContainer(same.data(), same.size(), true, &h, nullptr), kOk);
+  CHECK(h.source_sample_rate == 0 && h.source_length == 900);
+  PatchHeader(&same, 40, 0x85);  // source_length 900 -> 901
+  CHECK_ST(ValidateContainer(same.data(), same.size(), true, nullptr, nullptr), kBadHeader);
+  // The source may last at most one model sample longer than the records hold:
+  // 3 frames = 960 samples at 16 kHz; 961 model samples = 2648.8 at 44.1 kHz.
+  std::vector<uint8_t> edge = MakeFile(f, packets, 960, "m", {}, 2, 44100, 2648);
+  CHECK_ST(ValidateContainer(edge.data(), edge.size(), true, nullptr, nullptr), kOk);
+  edge = MakeFile(f, packets, 960, "m", {}, 2, 44100, 2649);
+  CHECK_ST(ValidateContainer(edge.data(), edge.size(), true, nullptr, nullptr), kBadHeader);
+  edge = MakeFile(f, packets, 960, "m", {}, 2, 44100, 1ull << 62);  // 2^62 * 16000 wraps to 0 in 64 bits
+  CHECK_ST(ValidateContainer(edge.data(), edge.size(), true, nullptr, nullptr), kBadHeader);
+  edge = MakeFile(f, packets, 960, "m", {}, 2, 0xFFFFFFFFu, ~0ull);
+  CHECK_ST(ValidateContainer(edge.data(), edge.size(), true, nullptr, nullptr), kBadHeader);
+  edge = MakeFile(f, packets, 960, "m", {}, 2, 8000, 480);
+  CHECK_ST(ValidateContainer(edge.data(), edge.size(), true, nullptr, nullptr), kOk);
+  // Writer: versions 1 and 2 only; no source rate in version 1; rate 0 keeps lengths equal.
+  ContainerHeader w;
+  w.model_id = reinterpret_cast<const uint8_t*>("m");
+  w.model_id_size = 1;
+  uint8_t buf[128];
+  size_t n = 0;
+  CHECK_ST(WriteContainerHeader(w, buf, sizeof(buf), &n), kOk);
+  CHECK(n == ContainerHeaderSize(1, 0));
+  w.version = 3;
+  CHECK_ST(WriteContainerHeader(w, buf, sizeof(buf), &n), kInvalidArgument);
+  w.version = 1;
+  w.source_sample_rate = 48000;
+  CHECK_ST(WriteContainerHeader(w, buf, sizeof(buf), &n), kInvalidArgument);
+  w.version = 2;
+  w.source_sample_rate = 0;
+  w.source_length = 5;
+  CHECK_ST(WriteContainerHeader(w, buf, sizeof(buf), &n), kInvalidArgument);
+  w.original_length = 5;
+  CHECK_ST(WriteContainerHeader(w, buf, ContainerHeaderSize(1, 0) - 1, &n), kBufferTooSmall);
+}
+
 int main() {
   TestKnownVectors();
   TestRoundTrips();
   TestBadPackets();
   TestContainer();
+  TestContainerVersions();
   if (g_failures) {
     std::fprintf(stderr, "bitstream_test: %d failure(s)\n", g_failures);
     return 1;

@@ -4,9 +4,11 @@
 // Hex strings use "-" for empty.
 //   P bpc maxq cb flags code...        pack a packet           -> OK <hex>
 //   U bpc maxq cb <hex>                unpack a packet         -> OK version flags n_q code...
-//   C <hex>                            validate a .ssc buffer  -> OK sr orig frame bpc maxq cb
-//                                      (check_packets)            pver flags <id hex> <hash hex> n rec...
-//   W sr orig frame bpc maxq cb flags <id hex> <hash hex> rec... write a .ssc -> OK <hex>
+//   C <hex>                            validate a .ssc buffer  -> OK ver sr orig src_sr src_len frame
+//                                      (check_packets)            bpc maxq cb pver flags <id hex> <hash hex>
+//                                                                 n rec...
+//   W ver sr orig src_sr src_len frame bpc maxq cb flags <id hex> <hash hex> rec...
+//                                      write a .ssc            -> OK <hex>
 #include <cstdint>
 #include <cstdio>
 #include <iostream>
@@ -94,7 +96,8 @@ std::string Handle(const std::string& line) {
     r.Open(buf.data(), buf.size());
     const ContainerHeader& h = r.header();
     std::ostringstream o;
-    o << "OK " << h.format.sample_rate << " " << h.original_length << " " << h.format.frame_size << " "
+    o << "OK " << h.version << " " << h.format.sample_rate << " " << h.original_length << " "
+      << h.source_sample_rate << " " << h.source_length << " " << h.format.frame_size << " "
       << unsigned(h.format.bits_per_code) << " " << unsigned(h.format.max_quantizers) << " "
       << h.format.codebook_size << " " << unsigned(h.packet_version) << " " << h.flags << " "
       << ToHex(h.model_id, h.model_id_size) << " " << ToHex(h.model_hash, h.model_hash_size) << " ";
@@ -106,20 +109,23 @@ std::string Handle(const std::string& line) {
   }
   if (cmd == "W") {
     ContainerHeader h;
-    unsigned long long orig = 0;
-    unsigned sr = 0, frame = 0, bpc = 0, maxq = 0, cb = 0, flags = 0;
+    unsigned long long orig = 0, src_len = 0;
+    unsigned ver = 0, sr = 0, src_sr = 0, frame = 0, bpc = 0, maxq = 0, cb = 0, flags = 0;
     std::string id_hex, hash_hex;
-    in >> sr >> orig >> frame >> bpc >> maxq >> cb >> flags >> id_hex >> hash_hex;
+    in >> ver >> sr >> orig >> src_sr >> src_len >> frame >> bpc >> maxq >> cb >> flags >> id_hex >> hash_hex;
     std::vector<uint8_t> id, hash;
     if (!FromHex(id_hex, &id) || !FromHex(hash_hex, &hash)) return "ERR BAD_HEX";
     h.format = CodecFormat{sr, static_cast<uint16_t>(frame), static_cast<uint8_t>(bpc), static_cast<uint8_t>(maxq), cb};
+    h.version = static_cast<uint16_t>(ver);
     h.original_length = orig;
+    h.source_sample_rate = src_sr;
+    h.source_length = src_len;
     h.flags = static_cast<uint16_t>(flags);
     h.model_id = id.data();
     h.model_id_size = id.size();
     h.model_hash = hash.data();
     h.model_hash_size = hash.size();
-    std::vector<uint8_t> out(ContainerHeaderSize(id.size(), hash.size()));
+    std::vector<uint8_t> out(ContainerHeaderSize(id.size(), hash.size(), h.version));
     size_t w = 0;
     BitstreamStatus st = WriteContainerHeader(h, out.data(), out.size(), &w);
     if (st != BitstreamStatus::kOk) return Err(st);

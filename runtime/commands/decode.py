@@ -3,7 +3,8 @@ version, header and per-record CRC32 checksums, trailer, every packet, and
 that it was made by this model: id, code-book hash and format); on any
 problem it prints why and exits 1 without writing anything. Lost frames
 (zero-length records, e.g. from 'sscodec simulate-loss') are concealed; the
-output is trimmed to the original length stored in the file.
+output has the input's sample rate and exact length as stored in the file
+(--sample-rate: that rate, the length scaled to it).
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ def add_arguments(p) -> None:
     p.add_argument("input", help="input .ssc file")
     p.add_argument("output", help="output audio file: .wav (16-bit PCM), .flac or .ogg (written atomically)")
     p.add_argument("--sample-rate", type=int, metavar="HZ",
-                   help="resample the output to this rate (default: the model's rate)")
+                   help="resample the output to this rate (default: the encoder input's rate stored in the file; "
+                        "the model's rate for version-1 files)")
     p.add_argument("--denoise", action="store_true",
                    help="run the decoder-side denoiser (frames the encoder already denoised are left alone)")
     add_model_arguments(p)

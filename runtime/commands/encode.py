@@ -1,8 +1,9 @@
 """Encode an audio file (WAV/FLAC/OGG, any sample rate, mono or mixed down)
 into an .ssc file: the audio is resampled to the model's rate (soxr VHQ), cut
 into 20 ms frames (the last one zero-padded; the original length is stored so
-decode trims it away), run through the native encoder and RVQ, and written as
-one checksummed packet per frame. The output appears only if everything
+decode trims it away; the input's rate and length are stored too, so decode
+restores them), run through the native encoder and RVQ, and written as one
+checksummed packet per frame. The output appears only if everything
 succeeded. Exit status: 0 ok, 1 bad input/model, 2 bad arguments.
 """
 

@@ -113,7 +113,7 @@ def run(args) -> int:
 
             flags = (ContainerFlags.DENOISE if args.denoise else 0) | (ContainerFlags.DTX if args.dtx else 0)
             write_ssc(args.ssc, packets, enc.format, enc.model_id, enc.model_hash,
-                      original_length=len(y), flags=flags)
+                      original_length=len(y), flags=flags, source_sample_rate=sr, source_length=len(x))
         out, t_dec = [], 0.0
         for i in range(0, len(packets), 250):
             t = time.perf_counter()

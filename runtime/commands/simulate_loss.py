@@ -35,7 +35,8 @@ def run(args) -> int:
         mask = model.mask(f.num_frames)
         h = f.header
         with SscWriter(args.output, h.format, h.model_id, h.model_hash, flags=h.flags,
-                       original_length=h.original_length) as w:
+                       original_length=h.original_length, source_sample_rate=h.source_sample_rate,
+                       source_length=h.source_length) as w:
             for p in apply_loss(f.records, mask):
                 w.write(p)
     except (SscodecError, OSError) as e:

@@ -45,6 +45,11 @@ def run(args) -> int:
     flags = [f.name for f in type(h.flags) if f.value and h.flags & f.value]
     print(f"  flags        {'|'.join(flags) or 'none'}")
     print(f"  length       {h.original_length} samples ({h.duration:.3f} s), {f.num_frames} frames")
+    if h.source_sample_rate:
+        print(f"  source       {h.source_sample_rate} Hz, {h.source_length} samples ({h.source_duration:.3f} s)")
+    else:
+        why = "not stored (version 1)" if h.version == 1 else "unknown"
+        print(f"  source       {why}: model rate {fmt.sample_rate} Hz, {h.source_length} samples")
     kinds = Counter()
     code_bits = 0
     for p in f.packets:
