@@ -103,6 +103,7 @@ BitstreamStatus ParseContainerHeader(const uint8_t* data, size_t size, Container
   if (!IsValidUtf8(h->model_id, h->model_id_size)) return BitstreamStatus::kBadHeader;
   if (h->format.codebook_size == 0 || ValidateFormat(h->format) != BitstreamStatus::kOk)
     return BitstreamStatus::kBadHeader;
+  if (h->source_sample_rate > kMaxSourceSampleRate) return BitstreamStatus::kBadHeader;
   if (h->source_sample_rate == 0 && h->source_length != h->original_length) return BitstreamStatus::kBadHeader;
   h->size = crc_pos + 4;
   return BitstreamStatus::kOk;

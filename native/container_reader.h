@@ -34,6 +34,8 @@ constexpr uint16_t kContainerVersionV1 = 1;
 constexpr uint16_t kRecordEndMarker = 0xFFFF;
 constexpr size_t kMaxModelIdBytes = 255;
 constexpr size_t kMaxModelHashBytes = 64;
+// Highest source_sample_rate a header may declare (Hz); larger -> kBadHeader.
+constexpr uint32_t kMaxSourceSampleRate = 768000;
 constexpr uint16_t kContainerFlagDenoise = 0x0001;
 constexpr uint16_t kContainerFlagDtx = 0x0002;
 constexpr uint16_t kContainerKnownFlags = kContainerFlagDenoise | kContainerFlagDtx;

@@ -31,6 +31,7 @@ BitstreamStatus WriteContainerHeader(const ContainerHeader& h, uint8_t* out, siz
   if (h.model_hash_size > kMaxModelHashBytes || (h.model_hash_size && !h.model_hash))
     return BitstreamStatus::kInvalidArgument;
   if (h.flags & ~kContainerKnownFlags) return BitstreamStatus::kInvalidArgument;
+  if (h.source_sample_rate > kMaxSourceSampleRate) return BitstreamStatus::kInvalidArgument;
   const bool v1 = h.version == kContainerVersionV1;
   if (!v1 && h.version != kContainerVersion) return BitstreamStatus::kInvalidArgument;
   if (h.source_sample_rate == 0 ? h.source_length != h.original_length : v1)

@@ -69,6 +69,7 @@ __all__ = [
     "END_MARKER",
     "MAX_MODEL_ID_BYTES",
     "MAX_MODEL_HASH_BYTES",
+    "MAX_SOURCE_SAMPLE_RATE",
     "ContainerFlags",
     "SscHeader",
     "SscFile",
@@ -91,6 +92,9 @@ SUPPORTED_VERSIONS = (1, 2)  # read
 END_MARKER = 0xFFFF
 MAX_MODEL_ID_BYTES = 255
 MAX_MODEL_HASH_BYTES = 64
+# Highest source sample rate a file may declare (Hz): decode resamples to it,
+# so a crafted header must not ask for an absurd output size.
+MAX_SOURCE_SAMPLE_RATE = 768_000
 
 _PREFIX = struct.Struct("<8sHH")  # magic, version, header_len
 _FIXED_V1 = struct.Struct("<IQHBBIBBH")  # sample_rate .. flags (24 bytes)
@@ -150,8 +154,8 @@ class SscHeader:
         object.__setattr__(self, "flags", ContainerFlags(int(self.flags)))
         if self.version not in SUPPORTED_VERSIONS:
             raise ValueError(f"container version must be one of {SUPPORTED_VERSIONS}")
-        if not 0 <= int(self.source_sample_rate) < 2**32:
-            raise ValueError("source_sample_rate must fit in a u32")
+        if not 0 <= int(self.source_sample_rate) <= MAX_SOURCE_SAMPLE_RATE:
+            raise ValueError(f"source_sample_rate must be 0..{MAX_SOURCE_SAMPLE_RATE} Hz")
         if self.source_length is None:
             if self.source_sample_rate:
                 raise ValueError("source_length is required with a source_sample_rate")
@@ -629,6 +633,8 @@ class SscReader:
             )
         except (ValueError, TypeError) as e:
             raise CorruptFileError(f"invalid codec format in header: {e}") from None
+        if src_rate > MAX_SOURCE_SAMPLE_RATE:
+            raise CorruptFileError(f"source sample rate {src_rate} Hz exceeds {MAX_SOURCE_SAMPLE_RATE} Hz")
         if src_rate == 0 and src_len != orig:
             raise CorruptFileError(
                 f"source_length {src_len} differs from original_length {orig} with source rate 0"

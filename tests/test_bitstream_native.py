@@ -214,7 +214,7 @@ def test_same_container_verdicts_on_version_edge_cases(tool):
 
     for n in (600, 601, 2**62, 2**64 - 1):
         cases += [with_source(0, n), with_source(44100, n), with_source(2**32 - 1, n)]
-    for rate in (1, 44100, 2**32 - 1):  # longest source: 2 frames + 1 sample = 641 samples at 16 kHz
+    for rate in (1, 44100, 768000, 768001, 2**32 - 1):  # longest source: 2 frames + 1 sample = 641 samples at 16 kHz
         longest = 641 * rate // 16000
         cases += [with_source(rate, longest), with_source(rate, longest + 1)]
     cases += [v2()[:cut] for cut in range(0, 56, 5)]
@@ -245,13 +245,13 @@ def test_cpp_writer_produces_python_bytes(tool):
     for f, mid, mh, flags, pk in specs:
         orig = max(0, len(pk) * f.frame_size - 5)
         for version, rate, n in ((2, 0, None), (1, 0, None), (2, 44100, orig * 44100 // f.sample_rate),
-                                 (2, 2**32 - 1, 2**64 - 1)):
+                                 (2, 768000, 2**64 - 1)):
             h = SscHeader(f, mid, mh, original_length=orig, flags=flags, version=version,
                           source_sample_rate=rate, source_length=n)
             want.append("OK " + serialize_ssc(h, pk).hex())
             lines.append(_w_line(f, mid, mh, flags, pk, orig, version, rate, n))
     # Headers both sides refuse to write.
-    bad = [dict(version=3), dict(version=0), dict(version=1, rate=8000, n=5), dict(n=7)]
+    bad = [dict(version=3), dict(version=0), dict(version=1, rate=8000, n=5), dict(n=7), dict(rate=768001, n=5)]
     for kw in bad:
         with pytest.raises(ValueError):
             SscHeader(SSCODEC_16K, "m", original_length=5, version=kw.get("version", 2),

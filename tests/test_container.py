@@ -399,8 +399,18 @@ def test_source_length_checks():
     assert parse_ssc(_file(pk=pk, original_length=320, source_sample_rate=44100, source_length=884))
     with pytest.raises(CorruptFileError, match="source has 885 samples at 44100 Hz"):
         parse_ssc(_file(pk=pk, original_length=320, source_sample_rate=44100, source_length=885))
-    with pytest.raises(CorruptFileError, match="source"):
-        parse_ssc(_file(pk=pk, original_length=320, source_sample_rate=2**32 - 1, source_length=2**64 - 1))
+    # Source rates above 768 kHz are refused (decode would resample to them).
+    ok = _file(pk=pk, original_length=320, source_sample_rate=768000, source_length=15360)
+    assert parse_ssc(ok).header.source_sample_rate == 768000
+    hl = len(encode_header(parse_ssc(ok).header))
+    for rate in (768001, 2**32 - 1):
+        data = bytearray(ok)
+        struct.pack_into("<I", data, 36, rate)
+        _rehash_header(data, hl)
+        with pytest.raises(CorruptFileError, match="exceeds 768000 Hz"):
+            parse_ssc(bytes(data))
+    with pytest.raises(ValueError, match="source_sample_rate must be"):
+        SscHeader(SSCODEC_16K, "m", original_length=320, source_sample_rate=768001, source_length=15361)
 
 
 # -- atomic writing --------------------------------------------------------------

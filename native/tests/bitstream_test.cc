@@ -290,7 +290,12 @@ static void TestContainerVersions() {
   CHECK_ST(ValidateContainer(edge.data(), edge.size(), true, nullptr, nullptr), kBadHeader);
   edge = MakeFile(f, packets, 960, "m", {}, 2, 44100, 1ull << 62);  // 2^62 * 16000 wraps to 0 in 64 bits
   CHECK_ST(ValidateContainer(edge.data(), edge.size(), true, nullptr, nullptr), kBadHeader);
-  edge = MakeFile(f, packets, 960, "m", {}, 2, 0xFFFFFFFFu, ~0ull);
+  // Source rates up to 768 kHz only (decode resamples to it): 768000 reads, 768001 and more do not.
+  edge = MakeFile(f, packets, 960, "m", {}, 2, 768000, 46080);
+  CHECK_ST(ValidateContainer(edge.data(), edge.size(), true, nullptr, nullptr), kOk);
+  PatchHeader(&edge, 36, 0x01);  // 768000 = 0x000BB800 -> 0x000BB801
+  CHECK_ST(ValidateContainer(edge.data(), edge.size(), true, nullptr, nullptr), kBadHeader);
+  PatchHeader(&edge, 39, 0xFF);  // -> 0xFF0BB801
   CHECK_ST(ValidateContainer(edge.data(), edge.size(), true, nullptr, nullptr), kBadHeader);
   edge = MakeFile(f, packets, 960, "m", {}, 2, 8000, 480);
   CHECK_ST(ValidateContainer(edge.data(), edge.size(), true, nullptr, nullptr), kOk);
