@@ -117,6 +117,19 @@ def _realtime_self(priority):
         return False
 
 
+def _lock_memory():
+    """mlockall(MCL_CURRENT | MCL_FUTURE): no page faults (e.g. on the mmapped
+    graphs) on the real-time path. Best effort; returns whether it worked."""
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+        return libc.mlockall(1 | 2) == 0
+    except (OSError, AttributeError):
+        return False
+
+
 def pacing_run(model_dir, x, seconds, chunk, bitrate, library, realtime=0):
     from sscodec import _native
     from sscodec.litert import find_litert_library
@@ -133,9 +146,12 @@ def pacing_run(model_dir, x, seconds, chunk, bitrate, library, realtime=0):
     c.reset()
     period = chunk / sr
     total_chunks = int(seconds * sr / chunk)
-    # Playback starts after a priming delay (one frame + one chunk + 5 ms of
-    # margin) so that the consumer never runs ahead of the decoder.
-    prime_chunks = int(np.ceil((F + chunk + 0.005 * sr) / chunk))
+    # Playback starts after a priming (playout) delay of one frame + one chunk
+    # + one frame budget: a frame's last sample arrives up to one chunk after
+    # the frame ends, and the frame may then take up to its budget (one frame
+    # duration) -- so a frame that meets its deadline is always played in time,
+    # and every underrun is a deadline miss (the two counts agree).
+    prime_chunks = int(np.ceil((2 * F + chunk) / chunk))
     pulled = pushed = 0
     underrun_windows = 0
     out = np.zeros(chunk, np.float32)
@@ -196,6 +212,8 @@ def main(argv=None):
     ap.add_argument("--realtime", type=int, default=0, metavar="PRIO",
                     help="run the worker (and the pacing thread, as an audio callback would) with "
                          "SCHED_FIFO priority PRIO when permitted (default 0: normal priority)")
+    ap.add_argument("--lock-memory", action="store_true",
+                    help="mlockall() the process before the pacing run (no page faults on the real-time path)")
     ap.add_argument("--library", help="libLiteRt.so path")
     ap.add_argument("--out", help="write the JSON here instead of stdout")
     args = ap.parse_args(argv)
@@ -228,6 +246,7 @@ def main(argv=None):
         "goal_overhead_pct": 2.0,
     }
     if args.pace_seconds > 0:
+        result["memory_locked"] = _lock_memory() if args.lock_memory else False
         result["pacing"] = pacing_run(model_dir, x, args.pace_seconds, args.chunk, args.bitrate, args.library,
                                       args.realtime)
         result["goal_deadline_misses"] = 0

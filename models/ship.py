@@ -8,6 +8,9 @@
 3. verifies every precision against the Keras model on held-out speech
    (``OUT/verify_<precision>.json``) and plots the loss curve (``OUT/loss_curve.png``).
 
+Files of the previous ``OUT`` that these steps do not produce (``MODEL_CARD.md``,
+``data_manifest.json``, earlier runs' ``*_r<N>`` logs) are carried over.
+
 Everything is built in ``OUT.staging`` and swapped in only when all steps pass.
 """
 
@@ -44,10 +47,12 @@ def ship(run_dir, out, calibration, verify_audio, step=None, run_id=None):
     shutil.copy(Path(run_dir) / "log.csv", staging / "training_log.csv")
     if (Path(run_dir) / "eval.csv").is_file():
         shutil.copy(Path(run_dir) / "eval.csv", staging / "training_eval.csv")
-    keep = out / "MODEL_CARD.md"
-    if keep.is_file():
-        shutil.copy(keep, staging / "MODEL_CARD.md")
     if out.exists():
+        # Carry over what this step does not produce (model card, data manifest,
+        # earlier runs' logs and curves), so a re-ship never loses them.
+        for item in out.iterdir():
+            if not (staging / item.name).exists():
+                (shutil.copytree if item.is_dir() else shutil.copy2)(item, staging / item.name)
         shutil.rmtree(out)
     staging.rename(out)
     return out
