@@ -3,6 +3,7 @@
 #include "include/sscodec.h"
 
 #include <algorithm>
+#include <cstddef>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -105,12 +106,16 @@ void sscodec_config_init(sscodec_config* c) {
   c->conceal_hold_frames = 2;
   c->conceal_fade_frames = 4;
   c->verify_hashes = 1;
+  c->dtx_refresh_frames = 20;
 }
 
 sscodec_status sscodec_create(const sscodec_config* cfg, sscodec_codec** out, char* error,
                               size_t error_size) {
   if (out) *out = nullptr;
-  if (!cfg || !out || cfg->struct_size != sizeof(sscodec_config) || !cfg->model_dir) {
+  // Accept this header's config and the 0.1 one (without dtx_refresh_frames).
+  constexpr uint32_t kConfigSizeV01 = offsetof(sscodec_config, dtx_refresh_frames);
+  if (!cfg || !out || (cfg->struct_size != sizeof(sscodec_config) && cfg->struct_size != kConfigSizeV01) ||
+      !cfg->model_dir) {
     CopyError("INVALID_ARGUMENT: need a config from sscodec_config_init with model_dir set, and out",
               error, error_size);
     return SSCODEC_INVALID_ARGUMENT;
@@ -166,6 +171,7 @@ sscodec_status sscodec_create(const sscodec_config* cfg, sscodec_codec** out, ch
     so.decoder_denoise = cfg->decoder_denoise != 0;
     so.dtx = cfg->dtx != 0;
     so.dtx_threshold_dbfs = cfg->dtx_threshold_dbfs;
+    so.dtx_refresh_frames = cfg->struct_size >= sizeof(sscodec_config) ? cfg->dtx_refresh_frames : 20;
     so.conceal.hold_frames = cfg->conceal_hold_frames;
     so.conceal.fade_frames = cfg->conceal_fade_frames;
     auto s = sscodec::Scheduler::Create(std::move(enc), std::move(dec), so);

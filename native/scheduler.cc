@@ -343,6 +343,14 @@ bool Scheduler::EncodeOne() {
   } else {
     quiet_frames_ = 0;
   }
+  size_t send_nq = dtx_frame ? 0 : static_cast<size_t>(nq);
+  if (dtx_frame && opt_.dtx_refresh_frames > 0 &&
+      (quiet_frames_ - opt_.dtx_hangover_frames) % opt_.dtx_refresh_frames == 0) {
+    // Background refresh: a normal packet with the first few codes (RVQ codes
+    // are a prefix code: the first k do not depend on how many follow).
+    dtx_frame = false;
+    send_nq = static_cast<size_t>(std::max(1, std::min(nq, opt_.dtx_refresh_quantizers)));
+  }
   // The encoder always runs (its state must follow the signal, DTX or not).
   Status st = enc_->Encode(nq, denoise, codes_.data(), stage);
   slot->ready_ns = ready;
@@ -354,8 +362,7 @@ bool Scheduler::EncodeOne() {
     uint8_t flags = denoise ? kPacketFlagDenoise : 0;
     if (dtx_frame) flags |= kPacketFlagDtx;
     size_t size = 0;
-    const BitstreamStatus bs = PackPacket(info_.format, flags, codes_.data(),
-                                          dtx_frame ? 0 : static_cast<size_t>(nq), slot->data,
+    const BitstreamStatus bs = PackPacket(info_.format, flags, codes_.data(), send_nq, slot->data,
                                           sizeof(slot->data), &size);
     if (bs != BitstreamStatus::kOk) {
       RecordError(Status(StatusCode::kRuntimeError, std::string("PackPacket: ") + BitstreamStatusName(bs)), true);

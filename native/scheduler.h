@@ -62,6 +62,12 @@ struct SchedulerOptions {
   bool dtx = false;            // send DTX packets for silence
   float dtx_threshold_dbfs = -60.0f;  // frame RMS below this is silence
   int dtx_hangover_frames = 10;       // silent frames still sent before DTX starts
+  // During DTX every dtx_refresh_frames-th frame goes out as a normal packet
+  // with at most dtx_refresh_quantizers codes (SID-like background refresh, as
+  // Opus sends one frame per 400 ms): the receiver decodes it and its comfort
+  // noise follows a changing background. 0 = never (pure 2-byte DTX packets).
+  int dtx_refresh_frames = 20;
+  int dtx_refresh_quantizers = 2;
   ConcealmentOptions conceal;
 };
 

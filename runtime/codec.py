@@ -212,15 +212,19 @@ class Encoder(_Base):
     model: converted model folder (default: the shipped model for
     ``precision``) or Lyra v2's folder. bitrate / num_quantizers: initial
     rate (default: the model's highest). denoise: encoder-side denoising.
-    dtx: send 2-byte DTX packets for silence. sample_rate: rate of the audio
-    you will pass (default: the model's); any rate is resampled.
+    dtx: send 2-byte DTX packets for silence, and every ``dtx_refresh_frames``-th
+    silent frame a normal 2-code packet so the receiver's comfort noise follows
+    the background (0: never). sample_rate: rate of the audio you will pass
+    (default: the model's); any rate is resampled.
     """
 
     def __init__(self, model=None, *, bitrate: Bitrate = None, num_quantizers: Optional[int] = None,
-                 denoise: bool = False, dtx: bool = False, sample_rate: Optional[int] = None,
+                 denoise: bool = False, dtx: bool = False, dtx_refresh_frames: int = 20,
+                 sample_rate: Optional[int] = None,
                  precision: str = "float32", num_threads: int = 1, library=None, verify: bool = True):
         self._codec, self.info = _open_native(model, precision, library=library, num_threads=num_threads,
-                                              verify=verify, encoder=True, decoder=False, dtx=dtx)
+                                              verify=verify, encoder=True, decoder=False, dtx=dtx,
+                                              dtx_refresh_frames=int(dtx_refresh_frames))
         self.num_quantizers = self.info.format.max_quantizers
         nq = _apply_rate(self._codec, self.info, bitrate, num_quantizers)
         if nq > 0:
@@ -359,7 +363,8 @@ class StreamingCodec(_Base):
     Send side: :meth:`push_audio` (any number of samples, from e.g. an audio
     callback) and :meth:`pull_packets`. Receive side: :meth:`push_packet`
     (``None`` = lost) and :meth:`pull_audio`. ``loopback=True`` wires the
-    encoder's packets straight into the decoder (round trip).
+    encoder's packets straight into the decoder (round trip). ``dtx`` and
+    ``dtx_refresh_frames`` as in :class:`Encoder`.
     ``worker_thread=True`` processes frames on the scheduler's own thread
     (the push/pull calls never wait for inference); ``realtime_priority=N``
     runs that thread SCHED_FIFO when permitted (``stats()["worker_realtime"]``);
@@ -368,6 +373,7 @@ class StreamingCodec(_Base):
 
     def __init__(self, model=None, *, bitrate: Bitrate = None, num_quantizers: Optional[int] = None,
                  denoise: bool = False, decoder_denoise: bool = False, dtx: bool = False,
+                 dtx_refresh_frames: int = 20,
                  loopback: bool = False, worker_thread: bool = False, realtime_priority: int = 0,
                  precision: str = "float32",
                  num_threads: int = 1, library=None, verify: bool = True, input_frames: int = 0,
@@ -375,7 +381,7 @@ class StreamingCodec(_Base):
         self._codec, self.info = _open_native(
             model, precision, library=library, num_threads=num_threads, verify=verify,
             encoder=True, decoder=True, loopback=loopback, worker_thread=worker_thread,
-            worker_rt_priority=int(realtime_priority), dtx=dtx,
+            worker_rt_priority=int(realtime_priority), dtx=dtx, dtx_refresh_frames=int(dtx_refresh_frames),
             input_frames=input_frames, output_frames=output_frames, packet_slots=packet_slots)
         self.num_quantizers = self.info.format.max_quantizers
         nq = _apply_rate(self._codec, self.info, bitrate, num_quantizers)

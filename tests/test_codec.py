@@ -204,7 +204,40 @@ def test_dtx_and_comfort_noise(tiny):
     y = dec.decode(packets)
     assert len(y) == len(packets) * 320 and np.all(np.isfinite(y))
     st = dec.stats()
-    assert st["packets_dtx_received"] == len(dtx) and st["frames_comfort_noise"] >= len(dtx) - 1
+    # each background-refresh packet (see the next test) costs one fade frame
+    is_dtx = [decode_packet(p, enc.format).is_dtx for p in packets]
+    first, last = is_dtx.index(True), len(is_dtx) - 1 - is_dtx[::-1].index(True)
+    refresh = is_dtx[first:last].count(False)
+    assert refresh == len(dtx) // 19 or refresh == len(dtx) // 20
+    assert st["packets_dtx_received"] == len(dtx) and st["frames_comfort_noise"] >= len(dtx) - 1 - refresh
+
+
+def test_dtx_background_refresh_packets(tiny):
+    """During DTX every 20th silent frame (after the hangover) is a normal
+    2-code packet; the decoder decodes it (not comfort noise); 0 turns it off."""
+    rng = np.random.default_rng(1)
+    x = np.concatenate([speech(0.4), 1e-4 * rng.standard_normal(3 * FS).astype(np.float32)])
+    runs = {}
+    for refresh in (20, 0):
+        enc = sscodec.Encoder(tiny, dtx=True, dtx_refresh_frames=refresh)
+        packets = enc.encode(x) + enc.flush()
+        kinds = ["D" if decode_packet(p, enc.format).is_dtx else len(decode_packet(p, enc.format).codes)
+                 for p in packets]
+        dec = sscodec.Decoder(tiny)
+        y = dec.decode(packets)
+        assert len(y) == len(packets) * 320 and np.all(np.isfinite(y))
+        runs[refresh] = (kinds, dec.stats())
+    kinds, st = runs[20]
+    first = kinds.index("D")
+    silent = kinds[first:]
+    refresh_at = [i for i, k in enumerate(silent) if k != "D"]
+    assert refresh_at and all(silent[i] == 2 for i in refresh_at)
+    assert refresh_at == list(range(19, len(silent), 20))  # the 20th, 40th, ... DTX-period frame
+    kinds0, st0 = runs[0]
+    assert "D" in kinds0 and all(k in ("D", kinds0[0]) for k in kinds0)
+    assert st["packets_dtx_received"] == silent.count("D")
+    # refresh packets are decoded, not replaced by comfort noise
+    assert st["frames_comfort_noise"] < st0["frames_comfort_noise"]
 
 
 def test_any_input_sample_rate(tiny):

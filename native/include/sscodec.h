@@ -87,6 +87,11 @@ typedef struct sscodec_config {
   int conceal_hold_frames;     /* default 2 */
   int conceal_fade_frames;     /* default 4 */
   int verify_hashes;           /* check graph sha256 against the manifest (default 1) */
+  /* Added in 0.2 (a config of the 0.1 size is still accepted; this field then
+     takes its default): during DTX, every Nth silent frame is sent as a normal
+     low-rate packet (2 codes) so the receiver's comfort noise follows the
+     background; default 20 (400 ms), 0 = pure 2-byte DTX packets. */
+  int dtx_refresh_frames;
 } sscodec_config;
 
 typedef struct sscodec_info {

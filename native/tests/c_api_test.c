@@ -98,6 +98,15 @@ static void test_errors(const char* dir) {
   CHECK(sscodec_create(&cfg, &c, err, sizeof err) == SSCODEC_INVALID_ARGUMENT);
   CHECK(strstr(err, "bitrate") != NULL);
   cfg.bitrate_bps = 0;
+  /* struct_size: this header's size or the 0.1 size (before dtx_refresh_frames); nothing else */
+  CHECK(cfg.dtx_refresh_frames == 20);
+  cfg.struct_size = (uint32_t)offsetof(sscodec_config, dtx_refresh_frames);
+  CHECK(sscodec_create(&cfg, &c, err, sizeof err) == SSCODEC_OK && c != NULL);
+  sscodec_destroy(c);
+  c = (sscodec_codec*)0x1;
+  cfg.struct_size = (uint32_t)sizeof cfg + 4;
+  CHECK(sscodec_create(&cfg, &c, err, sizeof err) == SSCODEC_INVALID_ARGUMENT && c == NULL);
+  cfg.struct_size = (uint32_t)sizeof cfg;
   cfg.litert_library = "/nonexistent/libLiteRt.so";
   CHECK(sscodec_create(&cfg, &c, err, sizeof err) == SSCODEC_LIBRARY_ERROR);
   /* NULL codec everywhere: no crash */
