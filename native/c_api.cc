@@ -106,7 +106,7 @@ void sscodec_config_init(sscodec_config* c) {
   c->conceal_hold_frames = 2;
   c->conceal_fade_frames = 4;
   c->verify_hashes = 1;
-  c->dtx_refresh_frames = 20;
+  c->dtx_refresh_frames = sscodec::SchedulerOptions{}.dtx_refresh_frames;
 }
 
 sscodec_status sscodec_create(const sscodec_config* cfg, sscodec_codec** out, char* error,
@@ -171,7 +171,7 @@ sscodec_status sscodec_create(const sscodec_config* cfg, sscodec_codec** out, ch
     so.decoder_denoise = cfg->decoder_denoise != 0;
     so.dtx = cfg->dtx != 0;
     so.dtx_threshold_dbfs = cfg->dtx_threshold_dbfs;
-    so.dtx_refresh_frames = cfg->struct_size >= sizeof(sscodec_config) ? cfg->dtx_refresh_frames : 20;
+    if (cfg->struct_size >= sizeof(sscodec_config)) so.dtx_refresh_frames = cfg->dtx_refresh_frames;
     so.conceal.hold_frames = cfg->conceal_hold_frames;
     so.conceal.fade_frames = cfg->conceal_fade_frames;
     auto s = sscodec::Scheduler::Create(std::move(enc), std::move(dec), so);

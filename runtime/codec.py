@@ -580,7 +580,7 @@ def decode_file(src, dst, *, model=None, sample_rate: Optional[int] = None, deno
     y = y[: h.original_length]
     rate = int(sample_rate or h.effective_source_rate)
     y = resample(y, dec.sample_rate, rate)
-    y = _fit_length(y, (2 * h.source_length * rate + h.effective_source_rate) // (2 * h.effective_source_rate))
+    y = _fit_length(y, h.source_length_at(rate))
     write_audio(dst, y, rate)
     lost = sum(r is None for r in f.records)
     return DecodeResult(Path(dst), n, lost, len(y), rate, codec_s)

@@ -196,6 +196,12 @@ class SscHeader:
         """Seconds of original audio (at the model rate)."""
         return self.original_length / self.format.sample_rate
 
+    def source_length_at(self, rate: int) -> int:
+        """``source_length`` scaled to ``rate`` Hz (rounded half up): the
+        exact sample count a decoder writing at ``rate`` should produce."""
+        src = self.effective_source_rate
+        return (2 * int(self.source_length) * int(rate) + src) // (2 * src)
+
     @property
     def source_duration(self) -> float:
         """Seconds of the source signal (``source_length`` at its rate)."""
