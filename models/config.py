@@ -121,6 +121,11 @@ class TrainConfig:
     warmup_steps: int = 500  # linear LR warm-up
     adversarial_start: int = 20_000  # reconstruction-only before this step
     discriminator_every: int = 1
+    # Steps at the start of a run (step < d_warmup_steps) in which only the discriminators
+    # train, on the frozen generator's output: fresh discriminators of a warm-started run
+    # first learn to tell real from fake, so their first gradients do not knock the
+    # generator back. The generator's LR warm-up starts after them.
+    d_warmup_steps: int = 0
     mixed_bfloat16: bool = False
     noisy_prob: float = 0.5
     denoise_prob: float = 0.5

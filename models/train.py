@@ -7,7 +7,10 @@
   model supports both.
 * Reconstruction-only (multi-scale mel + commitment) until
   ``adversarial_start``, then hinge GAN + feature matching with the wave and
-  STFT discriminators.
+  STFT discriminators. ``d_warmup_steps``: the first steps of a run train only
+  the discriminators (on the frozen generator's output).
+* ``--max-minutes``: a time-boxed run stops after that much wall time with a
+  checkpoint and an export (GPU bursts, sessions with a deadline).
 * Checkpoints every ``checkpoint_every`` steps to RUN_DIR (exact resume: run the
   same command again), CSV log ``RUN_DIR/log.csv``, periodic eval on held-out
   clips ``RUN_DIR/eval.csv`` and an exported model directory ``RUN_DIR/export``.
@@ -137,6 +140,10 @@ def main(argv=None):
         "--data-parallel", type=int, default=0, metavar="N",
         help="JAX backend only: replicate the model on N devices and shard each batch (Keras DataParallel)",
     )
+    p.add_argument(
+        "--max-minutes", type=float, default=None, metavar="M",
+        help="stop after M minutes of wall time (this invocation), with a checkpoint and an export",
+    )
     args = p.parse_args(argv)
 
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
@@ -189,7 +196,7 @@ def main(argv=None):
 
     gen, disc, g_opt, d_opt = build(tc)
     mel_loss = MultiScaleMelLoss(mc.sample_rate)
-    g_steps, d_step = make_steps(gen, disc, g_opt, d_opt, mel_loss, tc)
+    g_steps, d_step, g_forward = make_steps(gen, disc, g_opt, d_opt, mel_loss, tc)
 
     step = latest_step(run)
     wall0 = 0.0
@@ -217,18 +224,26 @@ def main(argv=None):
     def meta():
         return {"data_state": batches.state(), "wall_seconds": wall0 + time.time() - t_start, "backend": backend, "config": tc.to_dict()}
 
+    deadline = None if args.max_minutes is None else t_start + 60.0 * args.max_minutes
     while step < tc.steps:
+        if deadline is not None and time.time() >= deadline:
+            save_checkpoint(run, step, gen, disc, g_opt, d_opt, meta())
+            tqdm.write(f"--max-minutes {args.max_minutes:g} reached at step {step}: checkpoint saved")
+            break
         rng = np.random.default_rng([tc.seed, step])
         b = batches.next()
         n_q, enc_flag, dec_flag = _sample_controls(rng, tc.batch_size, mc.num_quantizers, b["denoise"])
-        lr = _lr(step, tc.lr_generator, tc.warmup_steps)
+        lr = _lr(max(0, step - tc.d_warmup_steps), tc.lr_generator, tc.warmup_steps)
         g_opt.learning_rate.assign(lr)
         d_opt.learning_rate.assign(_lr(max(0, step - tc.adversarial_start), tc.lr_discriminator, tc.warmup_steps))
         batch = {"audio": b["audio"], "target": b["target"], "n_q": n_q, "enc_flag": enc_flag, "dec_flag": dec_flag}
-        adversarial = step >= tc.adversarial_start
-        logs, fake = g_steps[adversarial](batch)
-        if adversarial and step % tc.discriminator_every == 0:
-            logs.update(d_step(b["target"], fake))
+        if step < tc.d_warmup_steps:  # discriminator warm-up: the generator is not updated
+            logs = d_step(b["target"], g_forward(batch))
+        else:
+            adversarial = step >= tc.adversarial_start
+            logs, fake = g_steps[adversarial](batch)
+            if adversarial and step % tc.discriminator_every == 0:
+                logs.update(d_step(b["target"], fake))
         step += 1
         pbar.update(1)
         if step % tc.log_every == 0 or step == tc.steps:
@@ -236,7 +251,7 @@ def main(argv=None):
             sps = (step - last_step) / max(now - last_t, 1e-9)
             last_t, last_step = now, step
             row = {k: float(v) for k, v in logs.items()}
-            if not np.isfinite(row["g_loss"]):
+            if not all(np.isfinite(v) for v in row.values()):
                 sys.exit(f"step {step}: loss is not finite ({row}); stopping (resume from the last checkpoint with a lower lr)")
             row.update(step=step, wall=round(wall0 + now - t_start, 1), steps_per_s=round(sps, 3), lr=lr)
             log.write(row)

@@ -1,7 +1,7 @@
 """One training step on the JAX backend (stateless_call + value_and_grad + jit).
 
 Same contract as :mod:`.train_step_tf`: ``make_steps(...)`` returns
-``({False: g_step, True: g_step_adversarial}, d_step)`` operating on the Keras
+``({False: g_step, True: g_step_adversarial}, d_step, g_forward)`` operating on the Keras
 variables in place. The RVQ's EMA codebook updates are non-trainable variable
 assignments; ``stateless_call`` returns them and they are written back after
 each step. With a Keras ``DataParallel`` distribution set, batches are sharded
@@ -105,4 +105,14 @@ def make_steps(gen, disc, g_opt, d_opt, mel_loss, tc):
         _write(d_opt.variables, ov2)
         return {"d_loss": loss}
 
-    return {False: build_g(False), True: build_g(True)}, d_step
+    @jax.jit
+    def forward_pure(gt, gn, b):
+        out, _ = gen.stateless_call(
+            gt, gn, b["audio"], n_q=b["n_q"], enc_flag=b["enc_flag"], dec_flag=b["dec_flag"], training=False
+        )
+        return out["audio"].astype(jnp.float32)
+
+    def g_forward(b):
+        return forward_pure(_values(g_tr_vars), _values(g_ntr_vars), shard_batch(b))
+
+    return {False: build_g(False), True: build_g(True)}, d_step, g_forward

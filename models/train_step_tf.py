@@ -1,7 +1,9 @@
 """One training step on the TensorFlow backend (GradientTape + tf.function).
 
-``make_steps(...)`` returns ``g_step(batch) -> (logs, fake)`` and
-``d_step(target, fake) -> logs``; batch tensors are
+``make_steps(...)`` returns ``({False: g_step, True: g_step_adversarial}, d_step, g_forward)``:
+``g_step(batch) -> (logs, fake)``, ``d_step(target, fake) -> logs`` and
+``g_forward(batch) -> fake`` (the generator's output without any update, for the
+discriminator warm-up); batch tensors are
 audio/target ``[B, T]`` float32, enc_flag/dec_flag ``[B]`` float32, n_q ``[B]`` int32.
 """
 
@@ -49,4 +51,9 @@ def make_steps(gen, disc, g_opt, d_opt, mel_loss, tc):
         d_opt.apply(tape.gradient(loss, variables), variables)
         return {"d_loss": loss}
 
-    return {False: build_g(False), True: build_g(True)}, d_step
+    @tf.function(reduce_retracing=True)
+    def g_forward(b):
+        out = gen(b["audio"], n_q=b["n_q"], enc_flag=b["enc_flag"], dec_flag=b["dec_flag"], training=False)
+        return tf.cast(out["audio"], tf.float32)
+
+    return {False: build_g(False), True: build_g(True)}, d_step, g_forward

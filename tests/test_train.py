@@ -97,6 +97,41 @@ def test_smoke_training_and_exact_resume(corpus, tmp_path):
     assert (straight / "export" / "generator.weights.npz").is_file()
 
 
+def test_discriminator_warmup_keeps_the_generator_frozen(corpus, tmp_path):
+    """d_warmup_steps: the warm-started generator is untouched while the discriminators train."""
+    src = tmp_path / "src"
+    _train(_config(corpus, 1), src)
+    run = tmp_path / "warm"
+    _train(_config(corpus, 2, d_warmup_steps=2, checkpoint_every=1), run, extra_args=["--init-from", str(src / "export")])
+    with np.load(src / "export" / "generator.weights.npz") as z:
+        before = {k: z[k] for k in z.files}
+    after = _weights(run, 2)
+    trainable = [k for k in before if "kernel" in k or "bias" in k or "codebook" in k]
+    assert trainable
+    for k in trainable:
+        assert np.array_equal(before[k], after["gen/" + k]), k
+    first = _weights(run, 1)  # ...and the discriminators do train
+    disc = [k for k in after if k.startswith("disc/") and "kernel" in k]
+    assert disc and any(not np.array_equal(first[k], after[k]) for k in disc)
+    rows = (run / "log.csv").read_text().strip().splitlines()
+    header = rows[0].split(",")
+    for line in rows[1:]:
+        vals = dict(zip(header, line.split(",")))
+        assert vals["d_loss"] and not vals["g_loss"], line  # D-only steps
+    # continuing past the warm-up updates the generator
+    _train(_config(corpus, 3, d_warmup_steps=2, checkpoint_every=3), run)
+    later = _weights(run, 3)
+    assert any(not np.array_equal(before[k], later["gen/" + k]) for k in trainable)
+
+
+def test_max_minutes_stops_with_checkpoint_and_export(corpus, tmp_path):
+    run = tmp_path / "boxed"
+    r = _train(_config(corpus, 1000), run, extra_args=["--max-minutes", "0"])
+    assert "--max-minutes 0 reached at step 0" in r.stdout + r.stderr
+    assert (run / "ckpt_00000000.npz").is_file()
+    assert (run / "export" / "generator.weights.npz").is_file()
+
+
 def test_unknown_config_key_is_a_clear_error(corpus, tmp_path):
     p = tmp_path / "bad.json"
     p.write_text(json.dumps({"preset": "tiny", "no_such_key": 1}))
