@@ -2,9 +2,15 @@
 
 ``python -m sscodec.models.ship RUN_DIR [--out models/speech16k] [--calibration DIR]``
 
-1. exports the newest checkpoint (inference weights) to ``OUT/keras``;
+1. exports the newest checkpoint (inference weights) to ``OUT/keras`` — or, with
+   ``--from-model-dir DIR``, takes an already exported model directory (e.g. what a
+   GPU burst brought back, whose checkpoints stayed on that machine; RUN_DIR then
+   only supplies ``log.csv``/``eval.csv`` if it has them);
 2. converts it to ``OUT/float32``, ``OUT/dynamic-int8`` and ``OUT/int8``
-   (int8 calibrated on real training speech);
+   (int8 calibrated on real training speech). The RVQ graphs are float32 in every
+   precision and byte-identical, so the dynamic-int8 and int8 folders hold relative
+   symlinks to ``../float32/rvq_*.tflite`` (one copy in git; a wheel or bundle
+   carries real files);
 3. verifies every precision against the Keras model on held-out speech
    (``OUT/verify_<precision>.json``) and plots the loss curve (``OUT/loss_curve.png``).
 
@@ -23,28 +29,81 @@ import sys
 from pathlib import Path
 
 
-def ship(run_dir, out, calibration, verify_audio, step=None, run_id=None):
+PRECISIONS = ("float32", "dynamic-int8", "int8")
+
+
+def link_identical_graphs(model_root, base="float32"):
+    """Replace every graph of a non-``base`` precision folder that is byte-identical to
+    the same file in ``base`` by a relative symlink to it; returns the linked paths."""
+    root = Path(model_root)
+    linked = []
+    for precision in PRECISIONS:
+        if precision == base or not (root / precision).is_dir():
+            continue
+        for f in sorted((root / precision).glob("*.tflite")):
+            src = root / base / f.name
+            if not f.is_symlink() and src.is_file() and f.read_bytes() == src.read_bytes():
+                f.unlink()
+                f.symlink_to(Path("..") / base / f.name)
+                linked.append(f)
+    return linked
+
+
+def _stage_model_dir(src, dst, run_id=None):
+    """Copy an exported model directory (config.json, generator.weights.npz, ...)."""
+    from .model_io import load_model_config
+
+    src = Path(src)
+    load_model_config(src)  # a clear error for a folder that is no model directory
+    shutil.copytree(src, dst)
+    if run_id and (dst / "training_run.json").is_file():
+        info = json.loads((dst / "training_run.json").read_text())
+        info["run_id"] = run_id
+        (dst / "training_run.json").write_text(json.dumps(info, indent=2))
+
+
+def ship(run_dir, out, calibration, verify_audio, step=None, run_id=None, from_model_dir=None):
+    """Build the model folder in ``OUT.staging`` and swap it in; on any error nothing
+    of the staging folder is left and ``out`` is untouched."""
+    out = Path(out)
+    staging = out.with_name(out.name + ".staging")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    try:
+        _build(run_dir, out, staging, calibration, verify_audio, step, run_id, from_model_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    if out.exists():
+        shutil.rmtree(out)
+    staging.rename(out)
+    return out
+
+
+def _build(run_dir, out, staging, calibration, verify_audio, step, run_id, from_model_dir):
     from ..converter.convert import convert
     from ..converter.verify import dump, format_report, load_clips, verify
     from .export import export_checkpoint
     from .plot_training import plot_run
 
-    out = Path(out)
-    staging = out.with_name(out.name + ".staging")
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
-    export_checkpoint(run_dir, staging / "keras", step, run_id)
-    for precision in ("float32", "dynamic-int8", "int8"):
+    if from_model_dir is not None:
+        _stage_model_dir(from_model_dir, staging / "keras", run_id)
+    else:
+        export_checkpoint(run_dir, staging / "keras", step, run_id)
+    for precision in PRECISIONS:
         convert(staging / "keras", staging / precision, precision, calibration if precision == "int8" else None)
         print(f"converted {precision}", flush=True)
+    for f in link_identical_graphs(staging):
+        print(f"{f.relative_to(staging)} -> {f.readlink()}", flush=True)
     clips = load_clips(verify_audio, 16000, seconds=6.0)[:3]
-    for precision in ("float32", "dynamic-int8", "int8"):
+    for precision in PRECISIONS:
         r = verify(staging / precision, staging / "keras", clips, denoise_values=(0.0,), with_quality=True)
         r["graph_dir"] = f"{out.name}/{precision}"
         dump(r, staging / f"verify_{precision}.json")
         print(format_report(r), flush=True)
-    plot_run(run_dir, staging / "loss_curve.png")
-    shutil.copy(Path(run_dir) / "log.csv", staging / "training_log.csv")
+    if (Path(run_dir) / "log.csv").is_file():
+        plot_run(run_dir, staging / "loss_curve.png")
+        shutil.copy(Path(run_dir) / "log.csv", staging / "training_log.csv")
     if (Path(run_dir) / "eval.csv").is_file():
         shutil.copy(Path(run_dir) / "eval.csv", staging / "training_eval.csv")
     if out.exists():
@@ -53,9 +112,6 @@ def ship(run_dir, out, calibration, verify_audio, step=None, run_id=None):
         for item in out.iterdir():
             if not (staging / item.name).exists():
                 (shutil.copytree if item.is_dir() else shutil.copy2)(item, staging / item.name)
-        shutil.rmtree(out)
-    staging.rename(out)
-    return out
 
 
 def main(argv=None):
@@ -66,12 +122,13 @@ def main(argv=None):
     p.add_argument("--verify-audio", nargs="+", default=None)
     p.add_argument("--step", type=int)
     p.add_argument("--run-id")
+    p.add_argument("--from-model-dir", metavar="DIR", help="ship this exported model directory instead of RUN_DIR's checkpoint")
     a = p.parse_args(argv)
     from .. import paths
 
     audio = a.verify_audio or [str(paths.SAMPLE_SPEECH)]
     try:
-        out = ship(a.run_dir, a.out, a.calibration, audio, a.step, a.run_id)
+        out = ship(a.run_dir, a.out, a.calibration, audio, a.step, a.run_id, a.from_model_dir)
     except Exception as e:  # noqa: BLE001 - report and fail
         sys.exit(f"error: {e}")
     print(f"shipped {out}")

@@ -1,0 +1,69 @@
+"""models/ship.py: one copy of identical graphs across precisions, shipping an exported model dir."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from sscodec.manifest import GRAPH_ROLES, load_manifest
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY = ROOT / "tests" / "data" / "tiny_codec"
+
+
+def test_link_identical_graphs_keeps_one_copy(tmp_path):
+    from sscodec.models.ship import link_identical_graphs
+
+    d = tmp_path / "m"
+    shutil.copytree(TINY, d)
+    (d / "int8" / "rvq_decode.tflite").write_bytes(b"different bytes")  # must stay a file
+    linked = {str(p.relative_to(d)) for p in link_identical_graphs(d)}
+    assert linked == {"dynamic-int8/rvq_encode.tflite", "dynamic-int8/rvq_decode.tflite", "int8/rvq_encode.tflite"}
+    for rel in linked:
+        p = d / rel
+        assert p.is_symlink() and os.readlink(p) == f"../float32/{p.name}"
+        assert p.read_bytes() == (d / "float32" / p.name).read_bytes()
+    assert not (d / "int8" / "rvq_decode.tflite").is_symlink()
+    assert not any((d / p / "encoder.tflite").is_symlink() for p in ("float32", "dynamic-int8", "int8"))
+    assert link_identical_graphs(d) == []  # idempotent
+    m = load_manifest(d / "dynamic-int8")  # sha256 of every graph checked through the links
+    assert all(m.graph_path(r).is_file() for r in GRAPH_ROLES)
+
+
+def test_shipped_model_stores_shared_graphs_once():
+    """The committed default model keeps one copy of the float32 RVQ graphs (repo size)."""
+    shipped = ROOT / "models" / "speech16k"
+    for precision in ("dynamic-int8", "int8"):
+        for g in ("rvq_encode.tflite", "rvq_decode.tflite"):
+            assert (shipped / precision / g).is_symlink(), f"{precision}/{g} should link to ../float32/{g}"
+
+
+def test_ship_from_model_dir(tmp_path):
+    """An exported model directory (e.g. a GPU burst's) ships without the run's checkpoints."""
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    pytest.importorskip("tensorflow")
+    sf = pytest.importorskip("soundfile")
+    from sscodec import paths
+    from sscodec.models.ship import ship
+
+    calib = tmp_path / "calib"
+    calib.mkdir()
+    x, sr = sf.read(paths.SAMPLE_SPEECH, dtype="float32")
+    sf.write(calib / "a.wav", x[: 2 * sr], sr)
+    run = tmp_path / "run"  # no checkpoints, no logs
+    run.mkdir()
+    out = ship(run, tmp_path / "out", calib, [paths.SAMPLE_SPEECH], run_id="burst_test", from_model_dir=TINY / "keras")
+    assert json.loads((out / "keras" / "training_run.json").read_text())["run_id"] == "burst_test"
+    for precision in ("float32", "dynamic-int8", "int8"):
+        m = load_manifest(out / precision)
+        assert m.precision == precision
+        assert json.loads((out / f"verify_{precision}.json").read_text())
+    assert (out / "int8" / "rvq_encode.tflite").is_symlink()
+    assert not (tmp_path / "out.staging").exists()
+    with pytest.raises(Exception):
+        ship(run, tmp_path / "out2", calib, [paths.SAMPLE_SPEECH], from_model_dir=tmp_path / "calib")
+    assert not (tmp_path / "out2").exists() and not (tmp_path / "out2.staging").exists()
