@@ -78,6 +78,14 @@ class StreamResampler:
         return out.reshape(-1)
 
 
+def fit_length(y: np.ndarray, n: int) -> np.ndarray:
+    """``y`` trimmed or zero-padded to exactly ``n`` samples (after a resampler whose
+    output length differs from ``n`` by rounding)."""
+    if len(y) >= n:
+        return y[:n]
+    return np.concatenate([y, np.zeros(n - len(y), y.dtype)])
+
+
 def _subtype_for(path: Path) -> dict:
     ext = path.suffix.lower()
     if ext == ".wav":

@@ -526,13 +526,6 @@ def encode_file(src, dst, *, model=None, bitrate: Bitrate = None, denoise: bool 
     return EncodeResult(Path(dst), frames, len(y), enc.sample_rate, sr, enc.bitrate, nbytes, codec_s, len(x))
 
 
-def _fit_length(y: np.ndarray, n: int) -> np.ndarray:
-    """``y`` trimmed or zero-padded to exactly ``n`` samples."""
-    if len(y) >= n:
-        return y[:n]
-    return np.concatenate([y, np.zeros(n - len(y), y.dtype)])
-
-
 @dataclass
 class DecodeResult:
     path: Path
@@ -559,7 +552,7 @@ def decode_file(src, dst, *, model=None, sample_rate: Optional[int] = None, deno
     ``progress(done_frames, total_frames)`` is called per 250 frames."""
     import time
 
-    from .audio import resample, write_audio
+    from .audio import fit_length, resample, write_audio
     from .container import read_ssc
 
     dec = Decoder(model, denoise=denoise, precision=precision, num_threads=num_threads, library=library)
@@ -580,7 +573,7 @@ def decode_file(src, dst, *, model=None, sample_rate: Optional[int] = None, deno
     y = y[: h.original_length]
     rate = int(sample_rate or h.effective_source_rate)
     y = resample(y, dec.sample_rate, rate)
-    y = _fit_length(y, h.source_length_at(rate))
+    y = fit_length(y, h.source_length_at(rate))
     write_audio(dst, y, rate)
     lost = sum(r is None for r in f.records)
     return DecodeResult(Path(dst), n, lost, len(y), rate, codec_s)

@@ -119,6 +119,20 @@ def test_roundtrip_reports(tmp_path, wav, tiny, capsys):
     assert sf.info(out).frames == sf.info(wav).frames
 
 
+@pytest.mark.parametrize("rate", [44100, 22050])
+def test_roundtrip_output_has_the_input_rate_and_exact_length(tmp_path, tiny, rate):
+    """A non-model rate is resampled in and back out; the output is trimmed/padded to
+    exactly the input's sample count (resampling rounds lengths)."""
+    src = tmp_path / f"in{rate}.wav"
+    n = int(1.2345 * rate) + 1
+    t = np.arange(n) / rate
+    sf.write(src, (0.3 * np.sin(2 * np.pi * 220 * t)).astype("float32"), rate, subtype="PCM_16")
+    out = tmp_path / "out.wav"
+    assert main(["roundtrip", str(src), str(out), "--model", tiny, "--no-progress"]) == 0
+    info = sf.info(out)
+    assert (info.samplerate, info.frames) == (rate, n)
+
+
 def test_help_explains_every_flag():
     parser = build_parser()
     sub = next(a for a in parser._actions if a.dest == "command")

@@ -9,7 +9,8 @@ packets, decode -- and report what it costs and how it sounds:
   quality   PESQ-WB (when the 'pesq' package is installed and the model runs
             at 8/16 kHz), SNR and correlation of the output against the input
 
-The decoded audio is written at the input's sample rate (atomically).
+The decoded audio is written at the input's sample rate and with exactly the
+input's length (atomically).
 Default input: the bundled real-speech sample. Exit status 0 ok, 1 bad input
 or model, 2 bad arguments.
 """
@@ -76,7 +77,7 @@ def run(args) -> int:
     import numpy as np
 
     from sscodec import paths
-    from sscodec.audio import read_audio, resample, write_audio
+    from sscodec.audio import fit_length, read_audio, resample, write_audio
     from sscodec.codec import Decoder, Encoder
 
     from ._codec_cli import Progress, fail
@@ -122,7 +123,7 @@ def run(args) -> int:
             progress(dur / 2 + min(i + 250, len(packets)) * F / msr / 2, dur)
         z = (np.concatenate(out) if out else np.zeros(0, np.float32))[: len(y)]
         if args.output:
-            write_audio(args.output, resample(z, msr, sr), sr)
+            write_audio(args.output, fit_length(resample(z, msr, sr), len(x)), sr)
     finally:
         progress.close()
 
