@@ -155,7 +155,8 @@ class SscHeader:
         if self.version not in SUPPORTED_VERSIONS:
             raise ValueError(f"container version must be one of {SUPPORTED_VERSIONS}")
         if not 0 <= int(self.source_sample_rate) <= MAX_SOURCE_SAMPLE_RATE:
-            raise ValueError(f"source_sample_rate must be 0..{MAX_SOURCE_SAMPLE_RATE} Hz")
+            raise ValueError(f"source_sample_rate must be 0..{MAX_SOURCE_SAMPLE_RATE} Hz "
+                             f"({self.source_sample_rate} Hz exceeds {MAX_SOURCE_SAMPLE_RATE} Hz)")
         if self.source_length is None:
             if self.source_sample_rate:
                 raise ValueError("source_length is required with a source_sample_rate")
@@ -163,7 +164,8 @@ class SscHeader:
         if not 0 <= int(self.source_length) < 2**64:
             raise ValueError("source_length must fit in a u64")
         if not self.source_sample_rate and self.source_length != self.original_length:
-            raise ValueError("source_length must equal original_length when source_sample_rate is 0")
+            raise ValueError(f"source_length {self.source_length} differs from original_length {self.original_length}: "
+                             "source_length must equal original_length when source_sample_rate is 0")
         if self.version == 1 and self.source_sample_rate:
             raise ValueError("container version 1 cannot store a source sample rate")
 
@@ -639,23 +641,20 @@ class SscReader:
             )
         except (ValueError, TypeError) as e:
             raise CorruptFileError(f"invalid codec format in header: {e}") from None
-        if src_rate > MAX_SOURCE_SAMPLE_RATE:
-            raise CorruptFileError(f"source sample rate {src_rate} Hz exceeds {MAX_SOURCE_SAMPLE_RATE} Hz")
-        if src_rate == 0 and src_len != orig:
-            raise CorruptFileError(
-                f"source_length {src_len} differs from original_length {orig} with source rate 0"
+        try:  # the value rules live in SscHeader alone
+            return SscHeader(
+                format=fmt,
+                model_id=model_id,
+                model_hash=model_hash,
+                original_length=orig,
+                flags=ContainerFlags(flags),
+                packet_version=pver,
+                version=version,
+                source_sample_rate=src_rate,
+                source_length=src_len,
             )
-        return SscHeader(
-            format=fmt,
-            model_id=model_id,
-            model_hash=model_hash,
-            original_length=orig,
-            flags=ContainerFlags(flags),
-            packet_version=pver,
-            version=version,
-            source_sample_rate=src_rate,
-            source_length=src_len,
-        )
+        except ValueError as e:
+            raise CorruptFileError(f"invalid header: {e}") from None
 
     def _next_record(self) -> tuple[bool, Optional[bytes]]:
         """(True, packet|None) for a record, (False, None) at a valid trailer."""
