@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -86,7 +87,7 @@ void Bind(py::module_& m) {
                        bool dtx, float dtx_threshold_dbfs, uint32_t input_frames,
                        uint32_t output_frames, uint32_t packet_slots, int num_threads,
                        int conceal_hold_frames, int conceal_fade_frames, bool verify_hashes,
-                       int worker_rt_priority, int dtx_refresh_frames) {
+                       int worker_rt_priority, std::optional<int> dtx_refresh_frames) {
              sscodec_config cfg;
              sscodec_config_init(&cfg);
              cfg.model_dir = model_dir.c_str();
@@ -109,7 +110,8 @@ void Bind(py::module_& m) {
              cfg.conceal_fade_frames = conceal_fade_frames;
              cfg.verify_hashes = verify_hashes;
              cfg.worker_rt_priority = worker_rt_priority;
-             cfg.dtx_refresh_frames = dtx_refresh_frames;
+             // None keeps sscodec_config_init's value (the scheduler's default).
+             if (dtx_refresh_frames) cfg.dtx_refresh_frames = *dtx_refresh_frames;
              auto codec = std::make_unique<Codec>();
              char err[1024] = {0};
              sscodec_status st;
@@ -131,7 +133,7 @@ void Bind(py::module_& m) {
            py::arg("output_frames") = 0, py::arg("packet_slots") = 0,
            py::arg("num_threads") = 1, py::arg("conceal_hold_frames") = 2,
            py::arg("conceal_fade_frames") = 4, py::arg("verify_hashes") = true,
-           py::arg("worker_rt_priority") = 0, py::arg("dtx_refresh_frames") = 20)
+           py::arg("worker_rt_priority") = 0, py::arg("dtx_refresh_frames") = py::none())
       .def_property_readonly("info", [](const Codec& c) {
         const sscodec_info& i = c.info;
         py::dict d;

@@ -214,17 +214,17 @@ class Encoder(_Base):
     rate (default: the model's highest). denoise: encoder-side denoising.
     dtx: send 2-byte DTX packets for silence, and every ``dtx_refresh_frames``-th
     silent frame a normal 2-code packet so the receiver's comfort noise follows
-    the background (0: never). sample_rate: rate of the audio you will pass
+    the background (0: never; None: the native scheduler's default, 20 = 400 ms). sample_rate: rate of the audio you will pass
     (default: the model's); any rate is resampled.
     """
 
     def __init__(self, model=None, *, bitrate: Bitrate = None, num_quantizers: Optional[int] = None,
-                 denoise: bool = False, dtx: bool = False, dtx_refresh_frames: int = 20,
+                 denoise: bool = False, dtx: bool = False, dtx_refresh_frames: Optional[int] = None,
                  sample_rate: Optional[int] = None,
                  precision: str = "float32", num_threads: int = 1, library=None, verify: bool = True):
         self._codec, self.info = _open_native(model, precision, library=library, num_threads=num_threads,
                                               verify=verify, encoder=True, decoder=False, dtx=dtx,
-                                              dtx_refresh_frames=int(dtx_refresh_frames))
+                                              dtx_refresh_frames=dtx_refresh_frames)
         self.num_quantizers = self.info.format.max_quantizers
         nq = _apply_rate(self._codec, self.info, bitrate, num_quantizers)
         if nq > 0:
@@ -373,7 +373,7 @@ class StreamingCodec(_Base):
 
     def __init__(self, model=None, *, bitrate: Bitrate = None, num_quantizers: Optional[int] = None,
                  denoise: bool = False, decoder_denoise: bool = False, dtx: bool = False,
-                 dtx_refresh_frames: int = 20,
+                 dtx_refresh_frames: Optional[int] = None,
                  loopback: bool = False, worker_thread: bool = False, realtime_priority: int = 0,
                  precision: str = "float32",
                  num_threads: int = 1, library=None, verify: bool = True, input_frames: int = 0,
@@ -381,7 +381,7 @@ class StreamingCodec(_Base):
         self._codec, self.info = _open_native(
             model, precision, library=library, num_threads=num_threads, verify=verify,
             encoder=True, decoder=True, loopback=loopback, worker_thread=worker_thread,
-            worker_rt_priority=int(realtime_priority), dtx=dtx, dtx_refresh_frames=int(dtx_refresh_frames),
+            worker_rt_priority=int(realtime_priority), dtx=dtx, dtx_refresh_frames=dtx_refresh_frames,
             input_frames=input_frames, output_frames=output_frames, packet_slots=packet_slots)
         self.num_quantizers = self.info.format.max_quantizers
         nq = _apply_rate(self._codec, self.info, bitrate, num_quantizers)
