@@ -4,14 +4,26 @@ Precisions (``--precision``):
 
 * ``float32``: plain conversion.
 * ``dynamic-int8``: int8 weights, float activations (encoder and decoder).
-* ``int8``: full-integer encoder and decoder (int8 weights and activations,
-  calibrated on real audio streamed frame by frame through the Keras model);
+* ``int8``: int8 weights everywhere; a full-integer encoder (int8 activations
+  too, calibrated on real audio streamed frame by frame through the Keras
+  model); the decoder's activations stay float by default (``int8_decoder=
+  "dynamic-int8"``), ``int8_decoder="int8"`` makes it full-integer as well.
   float32 at the graph boundary (QUANTIZE/DEQUANTIZE inside) so every precision
-  has the same interface.
+  has the same interface. Each graph's own precision is in the manifest.
 
-The RVQ graphs stay float32 in every precision: their work is a nearest-
-neighbour search whose argmin flips when distances are computed in int8, and
-they are < 5 % of the frame's compute.
+What stays float, and why (measured, see models/speech16k/MODEL_CARD.md):
+
+* The RVQ graphs, in every precision: their work is a nearest-neighbour search
+  whose argmin flips when distances are computed in int8, and they are < 5 % of
+  the frame's compute.
+* The decoder's activations in ``int8``: 8-bit static activation ranges add
+  rounding noise in every decoder layer that lands in the output audio (raising
+  the floor in pauses and, since the network's activations scale with the
+  signal level, hurting quiet speech most): a full-int8 decoder costs several
+  times what a full-int8 encoder costs, while int8 weights with float
+  activations (dynamic range) cost almost nothing and run at about the same
+  speed on CPU (XNNPACK). Use ``int8_decoder="int8"`` for integer-only
+  accelerators.
 
 Output is written to a temporary sibling folder and renamed into place only
 when every graph converted and the manifest was written, so a failure never
@@ -32,6 +44,7 @@ import numpy as np
 from ..manifest import GRAPH_ROLES, PRECISIONS, write_manifest
 
 CALIBRATION_FRAMES = 400
+INT8_DECODER_CHOICES = ("dynamic-int8", "int8")
 
 
 class ConversionError(Exception):
@@ -157,14 +170,29 @@ def describe_graph(path):
     return key, spec(runner.get_input_details()), spec(runner.get_output_details())
 
 
-def convert(model_dir, out_dir, precision="float32", calibration_dir=None, model_version=None):
-    """Convert ``model_dir`` into ``out_dir`` (must not exist). Returns the manifest path."""
+def role_precisions(precision, int8_decoder="dynamic-int8"):
+    """Precision of each graph role for a folder ``precision`` (see the module docstring)."""
+    if precision not in PRECISIONS:
+        raise ConversionError(f"unknown precision {precision!r} (choose from {', '.join(PRECISIONS)})")
+    if int8_decoder not in INT8_DECODER_CHOICES:
+        raise ConversionError(f"unknown int8 decoder precision {int8_decoder!r} (choose from {', '.join(INT8_DECODER_CHOICES)})")
+    out = {role: "float32" for role in GRAPH_ROLES}
+    out["encoder"] = out["decoder"] = precision
+    if precision == "int8":
+        out["decoder"] = int8_decoder
+    return out
+
+
+def convert(model_dir, out_dir, precision="float32", calibration_dir=None, model_version=None,
+            int8_decoder="dynamic-int8"):
+    """Convert ``model_dir`` into ``out_dir`` (must not exist). Returns the manifest path.
+
+    ``int8_decoder``: the decoder's precision when ``precision`` is ``int8``."""
     from ..models.model_io import ModelDirError, load_model_dir
     from .flatbuffer_ops import assert_no_flex, op_counts
     from .graphs import FrameGraphs, new_state_name, state_name
 
-    if precision not in PRECISIONS:
-        raise ConversionError(f"unknown precision {precision!r} (choose from {', '.join(PRECISIONS)})")
+    roles = role_precisions(precision, int8_decoder)
     out = Path(out_dir)
     if out.exists():
         raise ConversionError(f"output folder {out} already exists; remove it or choose another")
@@ -200,8 +228,8 @@ def convert(model_dir, out_dir, precision="float32", calibration_dir=None, model
     try:
         meta_graphs, ops_report = {}, {}
         for role in GRAPH_ROLES:
-            role_precision = precision if role in ("encoder", "decoder") else "float32"
-            rep = {"encoder": enc_rep, "decoder": dec_rep}.get(role)
+            role_precision = roles[role]
+            rep = {"encoder": enc_rep, "decoder": dec_rep}.get(role) if role_precision == "int8" else None
             fb = to_tflite(graphs.concrete(role), graphs, role_precision, rep)
             assert_no_flex(fb, role)
             fname = f"{role}.tflite"
@@ -246,8 +274,8 @@ def convert(model_dir, out_dir, precision="float32", calibration_dir=None, model
     return out / "manifest.json"
 
 
-def main_convert(model_dir, out_dir, precision, calibration_dir):
-    path = convert(model_dir, out_dir, precision, calibration_dir)
+def main_convert(model_dir, out_dir, precision, calibration_dir, int8_decoder="dynamic-int8"):
+    path = convert(model_dir, out_dir, precision, calibration_dir, int8_decoder=int8_decoder)
     m = json.loads(Path(path).read_text())
     for role, g in m["graphs"].items():
         print(f"{role:11s} {g['precision']:13s} {g['bytes'] / 1024:8.1f} KiB  {len(g['states'])} states")

@@ -40,8 +40,27 @@ def test_committed_graphs_have_no_flex_ops_and_valid_manifest(precision):
     assert {t.name for t in enc.outputs} == {"embedding"} | {s["output"] for s in enc.states}
     if precision == "int8":
         assert "QUANTIZE" in op_counts(m.graph_path("encoder").read_bytes())
-        # the RVQ stays float: no int8 argmin
+        # the RVQ stays float: no int8 argmin; the decoder keeps float activations
         assert "QUANTIZE" not in op_counts(m.graph_path("rvq_encode").read_bytes())
+        assert "QUANTIZE" not in op_counts(m.graph_path("decoder").read_bytes())
+        assert {r: g.precision for r, g in m.graphs.items()} == {
+            "encoder": "int8", "rvq_encode": "float32", "rvq_decode": "float32", "decoder": "dynamic-int8"}
+
+
+def test_int8_decoder_choice(tmp_path):
+    """--int8-decoder int8 gives a full-integer decoder (for integer-only accelerators)."""
+    from sscodec import paths
+    from sscodec.converter.convert import ConversionError, convert
+
+    calib = tmp_path / "calib"
+    calib.mkdir()
+    shutil.copy(paths.SAMPLE_SPEECH, calib / "a.wav")
+    m = load_manifest(convert(TINY / "keras", tmp_path / "full", "int8", calib, int8_decoder="int8").parent)
+    assert m.graphs["decoder"].precision == "int8" and m.graphs["encoder"].precision == "int8"
+    assert "QUANTIZE" in op_counts(m.graph_path("decoder").read_bytes())
+    with pytest.raises(ConversionError, match="int8 decoder"):
+        convert(TINY / "keras", tmp_path / "bad", "int8", calib, int8_decoder="int4")
+    assert not (tmp_path / "bad").exists()
 
 
 def test_tampered_graph_is_refused(tmp_path):

@@ -20,8 +20,13 @@ def add_arguments(p):
         "--precision",
         choices=["float32", "dynamic-int8", "int8"],
         default="float32",
-        help="float32; dynamic-int8 (int8 weights, float activations); int8 (full-integer encoder/decoder, "
-        "calibrated on --calibration audio). RVQ graphs stay float32 in every precision.",
+        help="float32; dynamic-int8 (int8 weights, float activations); int8 (int8 weights, full-integer encoder "
+        "calibrated on --calibration audio, decoder as --int8-decoder). RVQ graphs stay float32 in every precision.",
+    )
+    p.add_argument(
+        "--int8-decoder", choices=["dynamic-int8", "int8"], default="dynamic-int8",
+        help="decoder precision with --precision int8: dynamic-int8 (default: int8 weights, float activations; "
+        "8-bit activations cost audible quality) or int8 (full integer, e.g. for integer-only accelerators)",
     )
     p.add_argument("--calibration", metavar="AUDIO_DIR", help="folder of real audio for int8 calibration (any format/rate)")
 
@@ -35,7 +40,7 @@ def run(args) -> int:
         print(f"error: conversion needs TensorFlow and Keras (pip install 'sscodec[train]'): {e}", file=sys.stderr)
         return 2
     try:
-        path = main_convert(args.model_dir, args.out_dir, args.precision, args.calibration)
+        path = main_convert(args.model_dir, args.out_dir, args.precision, args.calibration, args.int8_decoder)
     except ConversionError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
