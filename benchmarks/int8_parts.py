@@ -62,7 +62,7 @@ def main(argv=None) -> int:
 
     from ..manifest import ManifestError, load_manifest
     from .common import git_commit, machine_info
-    from .quality import _clips
+    from .quality import clip_set
 
     folders = {}
     for spec in a.folders:
@@ -80,11 +80,17 @@ def main(argv=None) -> int:
         print("error: the folders were converted from different weights (model ids differ)", file=sys.stderr)
         return 1
     m0 = next(iter(ms.values()))
-    n_q = int(round(a.kbps * 1000 / (m0.bitrate(1))))
+    from ..models.config import ModelConfig  # stdlib only: no TensorFlow
+
+    try:
+        n_q = ModelConfig.from_dict(m0.model["config"]).quantizers_for_bitrate(a.kbps * 1000)
+    except ValueError as e:
+        print(f"error: --kbps {a.kbps:g}: {e}", file=sys.stderr)
+        return 2
     if not Path(a.data).is_dir():
         print(f"error: {a.data}: no such folder", file=sys.stderr)
         return 1
-    clips = _clips(a.data, a.clips, a.seconds, 0, quick=False)
+    clips = clip_set(a.data, a.clips, a.seconds, 0, quick=False)
     res = run_combinations(folders, clips, n_q)
     ref = res[(next(iter(folders)), next(iter(folders)))]
     print(f"{'encoder':14s} {'decoder':14s}  ViSQOL   PESQ   STOI    mel   (delta vs {next(iter(folders))})")

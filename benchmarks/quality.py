@@ -158,7 +158,7 @@ class Codecs:
         return [c for c in self.rate_configs() if c[0] in keep]
 
 
-def _clips(folder, n, seconds, seed, quick):
+def clip_set(folder, n, seconds, seed, quick):
     """[(source, name, audio)] from eval data, or the bundled sample in quick mode / without data."""
     from sscodec.paths import SAMPLE_SPEECH
 
@@ -204,10 +204,10 @@ def evaluate(model=None, quick=False, clips=8, seconds=4.0, progress=True, seed=
                            "data_sources": "../shared/DATA.md; held-out lists in /work/data/manifest.json"},
               "sets": {}, "packet_loss": None, "unavailable": list(C.unavailable)}
 
-    speech = _clips(root / "speech_heldout", clips, seconds, seed, quick)
+    speech = clip_set(root / "speech_heldout", clips, seconds, seed, quick)
     rate_cfgs = C.rate_configs()
     six = C.at_6k()
-    music = [] if quick else (_clips(root / "music_eval", max(2, clips // 2), seconds, seed, False)
+    music = [] if quick else (clip_set(root / "music_eval", max(2, clips // 2), seconds, seed, False)
                               if (root / "music_eval").is_dir() else [])
     noisy = []
     if not quick and (root / "noise_heldout").is_dir() and (root / "speech_heldout").is_dir():

@@ -71,12 +71,12 @@ def main(argv=None) -> int:
     a = p.parse_args(argv)
 
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-    from ..benchmarks.quality import _clips
+    from ..benchmarks.quality import clip_set
 
     if not Path(a.data).is_dir():
         print(f"error: {a.data}: no such folder (build it with python -m sscodec.models.prepare_data)", file=sys.stderr)
         return 1
-    clips = _clips(a.data, a.clips, a.seconds, a.seed, quick=False)
+    clips = clip_set(a.data, a.clips, a.seconds, a.seed, quick=False)
     if not clips:
         print(f"error: no clips of {a.seconds:g} s in {a.data}", file=sys.stderr)
         return 1
