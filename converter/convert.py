@@ -61,13 +61,15 @@ def model_identity(model_dir):
     return f"{cfg.name}-{h[:12]}", load_run_info(d)
 
 
-def calibration_frames(graphs, audio_clips, n_frames=CALIBRATION_FRAMES, seed=0):
+def calibration_frames(graphs, audio_clips, n_frames=CALIBRATION_FRAMES, seed=0, decoder=True):
     """Stream clips through the model's frame graphs (TF concrete functions,
     i.e. the float model); return the per-frame inputs of encoder and decoder.
 
     Returns (encoder_inputs, decoder_inputs): lists of dicts keyed by graph
-    input name. Every other clip runs with the denoise flag on. The decoder sees
-    embeddings quantized with a random number of quantizers, as at run time.
+    input name (decoder_inputs is None when ``decoder`` is False: only the
+    encoder is full-integer). Every other clip runs with the denoise flag on. The
+    decoder sees embeddings quantized with a random number of quantizers, as at
+    run time.
     """
     import tensorflow as tf
 
@@ -85,11 +87,13 @@ def calibration_frames(graphs, audio_clips, n_frames=CALIBRATION_FRAMES, seed=0)
         dec_states = {state_name(i): np.zeros((1, *s.shape), np.float32) for i, s in enumerate(graphs.dec_specs)}
         for start in range(0, len(clip) - fs + 1, fs):
             if len(enc_in) >= n_frames:
-                return enc_in, dec_in
+                return enc_in, dec_in if decoder else None
             feed = {"audio": clip[None, start : start + fs].astype(np.float32), "denoise": flag, **enc_states}
             enc_in.append(feed)
             out = enc_fn(feed)
             enc_states = {state_name(i): out[new_state_name(i)].numpy() for i in range(len(graphs.enc_specs))}
+            if not decoder:
+                continue
             n_q = np.array([rng.integers(1, cfg.num_quantizers + 1)], np.int32)
             codes = rq_enc({"embedding": out["embedding"], "num_quantizers": n_q})["codes"]
             emb = rq_dec({"codes": codes, "num_quantizers": n_q})["embedding"].numpy()
@@ -97,7 +101,7 @@ def calibration_frames(graphs, audio_clips, n_frames=CALIBRATION_FRAMES, seed=0)
             dec_in.append(feed)
             out = dec_fn(feed)
             dec_states = {state_name(i): out[new_state_name(i)].numpy() for i in range(len(graphs.dec_specs))}
-    return enc_in, dec_in
+    return enc_in, dec_in if decoder else None
 
 
 def to_tflite(concrete_fn, module, precision, representative=None):
@@ -222,7 +226,7 @@ def convert(model_dir, out_dir, precision="float32", calibration_dir=None, model
 
     graphs = FrameGraphs(model)
     if precision == "int8":
-        enc_rep, dec_rep = calibration_frames(graphs, clips)
+        enc_rep, dec_rep = calibration_frames(graphs, clips, decoder=roles["decoder"] == "int8")
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     try:

@@ -39,6 +39,8 @@ class SoundStream(keras.Model):
             name="rvq",
         )
         self.decoder = Decoder(cfg, name="decoder")
+        # int8-aware training (models/fake_quant.py): applied in the encoder when training=True
+        self.encoder_fake_quant = None
 
     def build_all(self):
         """Create every weight by one tiny offline pass (float32)."""
@@ -48,14 +50,15 @@ class SoundStream(keras.Model):
 
     def call(self, audio, n_q=None, enc_flag=None, dec_flag=None, training=False):
         """audio [B, T] → dict(audio [B, T], codes [B, F, N_q], commit, emb)."""
-        emb = self.encode_offline(audio, enc_flag)
+        emb = self.encode_offline(audio, enc_flag, fq=self.encoder_fake_quant if training else None)
         q, codes, commit = self.quantizer(emb, n_q=n_q, training=training)
         out = self.decode_offline(ops.cast(q, emb.dtype), dec_flag)
         return {"audio": out, "codes": codes, "commit": commit, "emb": emb}
 
-    def encode_offline(self, audio, flag=None):
-        """audio [B, T] → embeddings [B, T / frame_size, D]."""
-        return self.encoder(ops.expand_dims(audio, -1), flag=flag)
+    def encode_offline(self, audio, flag=None, fq=None):
+        """audio [B, T] → embeddings [B, T / frame_size, D] (``fq``: see :class:`Encoder`)."""
+        kw = {"fq": fq} if fq is not None else {}
+        return self.encoder(ops.expand_dims(audio, -1), flag=flag, **kw)
 
     def decode_offline(self, emb, flag=None):
         """embeddings [B, F, D] → audio [B, F * frame_size]."""

@@ -18,12 +18,16 @@ import keras
 from keras import ops
 
 from .config import ModelConfig
+from .fake_quant import identity
 from .film import FiLM
 from .streaming import CausalConv1D, CausalUpsample, StreamingModule, run_leaf, run_module
 
 
 class ResidualUnit(StreamingModule):
-    """x + conv1x1(act(conv_k,dilated(act(x)))); shape preserving [B, T, C]."""
+    """x + conv1x1(act(conv_k,dilated(act(x)))); shape preserving [B, T, C].
+
+    ``fq``: applied to every tensor a full-int8 graph would round (training only,
+    :mod:`.fake_quant`); None = float."""
 
     def __init__(self, channels, kernel_size, dilation, slope, **kwargs):
         super().__init__(**kwargs)
@@ -31,16 +35,20 @@ class ResidualUnit(StreamingModule):
         self.conv_dilated = CausalConv1D(channels, kernel_size, dilation=dilation, name="conv_dilated")
         self.conv_pointwise = CausalConv1D(channels, 1, name="conv_pointwise")
 
-    def forward(self, x, cursor, flag=None):
-        y = ops.leaky_relu(x, self.slope)
-        y = run_leaf(self.conv_dilated, y, cursor)
-        y = ops.leaky_relu(y, self.slope)
-        y = run_leaf(self.conv_pointwise, y, cursor)
-        return x + y
+    def forward(self, x, cursor, flag=None, fq=None):
+        q = fq or identity
+        y = q(ops.leaky_relu(x, self.slope))
+        y = q(run_leaf(self.conv_dilated, y, cursor))
+        y = q(ops.leaky_relu(y, self.slope))
+        y = q(run_leaf(self.conv_pointwise, y, cursor))
+        return q(x + y)
 
 
 class Encoder(StreamingModule):
-    """Causal SEANet encoder with optional FiLM (flag per example)."""
+    """Causal SEANet encoder with optional FiLM (flag per example).
+
+    ``fq`` (training only): a :class:`~.fake_quant.FakeQuant` applied at every tensor
+    the full-int8 TFLite encoder rounds, for int8-aware fine-tuning; None = float."""
 
     def __init__(self, cfg: ModelConfig, **kwargs):
         super().__init__(**kwargs)
@@ -58,22 +66,23 @@ class Encoder(StreamingModule):
         self.conv_out = CausalConv1D(cfg.embedding_dim, 3, name="conv_out")
         self.film_out = FiLM(name="film_out") if cfg.film else None
 
-    def forward(self, x, cursor, flag=None):
+    def forward(self, x, cursor, flag=None, fq=None):
         slope = self.cfg.leaky_slope
+        q = fq or identity
         if flag is None:
             flag = ops.zeros((ops.shape(x)[0],), dtype=x.dtype)
-        y = run_leaf(self.conv_in, x, cursor)
+        y = q(run_leaf(self.conv_in, q(x), cursor))
         for units, down, film in zip(self.units, self.downs, self.films):
             for unit in units:
-                y = run_module(unit, y, cursor)
-            y = ops.leaky_relu(y, slope)
-            y = run_leaf(down, y, cursor)
+                y = run_module(unit, y, cursor, fq=fq)
+            y = q(ops.leaky_relu(y, slope))
+            y = q(run_leaf(down, y, cursor))
             if film is not None:
-                y = film(y, flag)
-        y = ops.leaky_relu(y, slope)
-        y = run_leaf(self.conv_out, y, cursor)
+                y = q(film(y, flag))
+        y = q(ops.leaky_relu(y, slope))
+        y = q(run_leaf(self.conv_out, y, cursor))
         if self.film_out is not None:
-            y = self.film_out(y, flag)
+            y = q(self.film_out(y, flag))
         return y
 
 

@@ -267,8 +267,11 @@ class StreamingModule(keras.layers.Layer):
         self.forward(ops.zeros((1, *chunk), dtype=self.compute_dtype), None)
         self.built = True
 
-    def call(self, x, flag=None):
-        return self.forward(x, None, flag=flag)
+    def call(self, x, flag=None, fq=None):
+        """Offline. ``fq``: training-time fake quantizer, passed on only when given
+        (modules that support it: the encoder and its residual units)."""
+        kwargs = {"fq": fq} if fq is not None else {}
+        return self.forward(x, None, flag=flag, **kwargs)
 
     def step(self, x, states, **kwargs):
         """x: one chunk; states: list of tensors. Returns (y, new_states)."""

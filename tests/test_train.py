@@ -124,6 +124,18 @@ def test_discriminator_warmup_keeps_the_generator_frozen(corpus, tmp_path):
     assert any(not np.array_equal(before[k], later["gen/" + k]) for k in trainable)
 
 
+def test_int8_aware_fine_tuning_trains_the_same_variables(corpus, tmp_path):
+    """encoder_fake_quant_bits: the training pass rounds the encoder's activations; the
+    checkpoint holds exactly the variables of a float run (no new weights or state)."""
+    plain, aware = tmp_path / "plain", tmp_path / "aware"
+    _train(_config(corpus, 2), plain)
+    _train(_config(corpus, 2, encoder_fake_quant_bits=8, fake_quant_margin=1.25), aware)
+    a, b = _weights(plain, 2), _weights(aware, 2)
+    assert a.keys() == b.keys()
+    enc = [k for k in a if k.startswith("gen/") and "encoder" in k and "kernel" in k]
+    assert enc and any(not np.allclose(a[k], b[k]) for k in enc)  # the rounding changed the updates
+
+
 def test_max_minutes_stops_with_checkpoint_and_export(corpus, tmp_path):
     run = tmp_path / "boxed"
     r = _train(_config(corpus, 1000), run, extra_args=["--max-minutes", "0"])
