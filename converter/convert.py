@@ -25,6 +25,14 @@ What stays float, and why (measured, see models/speech16k/MODEL_CARD.md):
   speed on CPU (XNNPACK). Use ``int8_decoder="int8"`` for integer-only
   accelerators.
 
+The full-integer encoder is only as good as the model's tolerance of 8-bit
+activations: train (or fine-tune) with ``encoder_fake_quant_bits = 8``
+(:mod:`sscodec.models.fake_quant`), which rounds the encoder's activations the
+same way in every training pass. Calibration: the first ``CALIBRATION_FRAMES``
+frames of shuffled 3 s clips of ``--calibration`` (speech at a typical level).
+Wider ranges (many corpora, levels up to full scale) cost more resolution than
+they save in clipping (measured on a model trained without fake quantization).
+
 Output is written to a temporary sibling folder and renamed into place only
 when every graph converted and the manifest was written, so a failure never
 leaves a partial set of graphs behind. No Flex (Select TF) ops are allowed.
