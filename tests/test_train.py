@@ -176,3 +176,14 @@ def test_jax_backend_trains_data_parallel_and_loads_tf_weights(corpus, tmp_path)
         assert rr.returncode == 0, rr.stderr[-2000:]
         out[backend] = np.load(dst)
     assert np.array_equal(out["tensorflow"], out["jax"])
+
+
+def test_every_shipped_training_config_loads():
+    from sscodec.models.config import TrainConfig
+
+    root = Path(__file__).resolve().parents[1] / "models" / "configs"
+    configs = sorted(root.glob("*.toml"))
+    assert configs
+    for path in configs:
+        tc = TrainConfig.load(path)
+        tc.model_config()  # the preset and its overrides resolve
