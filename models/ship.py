@@ -62,7 +62,8 @@ def _stage_model_dir(src, dst, run_id=None):
         (dst / "training_run.json").write_text(json.dumps(info, indent=2))
 
 
-def ship(run_dir, out, calibration, verify_audio, step=None, run_id=None, from_model_dir=None):
+def ship(run_dir, out, calibration, verify_audio, step=None, run_id=None, from_model_dir=None,
+         verify_clips=3, verify_seconds=6.0):
     """Build the model folder in ``OUT.staging`` and swap it in; on any error nothing
     of the staging folder is left and ``out`` is untouched."""
     out = Path(out)
@@ -70,7 +71,7 @@ def ship(run_dir, out, calibration, verify_audio, step=None, run_id=None, from_m
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     try:
-        _build(run_dir, out, staging, calibration, verify_audio, step, run_id, from_model_dir)
+        _build(run_dir, out, staging, calibration, verify_audio, step, run_id, from_model_dir, verify_clips, verify_seconds)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -80,7 +81,7 @@ def ship(run_dir, out, calibration, verify_audio, step=None, run_id=None, from_m
     return out
 
 
-def _build(run_dir, out, staging, calibration, verify_audio, step, run_id, from_model_dir):
+def _build(run_dir, out, staging, calibration, verify_audio, step, run_id, from_model_dir, verify_clips, verify_seconds):
     from ..converter.convert import convert
     from ..converter.verify import dump, format_report, load_clips, verify
     from .export import export_checkpoint
@@ -95,7 +96,7 @@ def _build(run_dir, out, staging, calibration, verify_audio, step, run_id, from_
         print(f"converted {precision}", flush=True)
     for f in link_identical_graphs(staging):
         print(f"{f.relative_to(staging)} -> {f.readlink()}", flush=True)
-    clips = load_clips(verify_audio, 16000, seconds=6.0)[:3]
+    clips = load_clips(verify_audio, 16000, seconds=verify_seconds)[:verify_clips]
     for precision in PRECISIONS:
         r = verify(staging / precision, staging / "keras", clips, denoise_values=(0.0,), with_quality=True)
         r["graph_dir"] = f"{out.name}/{precision}"
@@ -119,7 +120,9 @@ def main(argv=None):
     p.add_argument("run_dir")
     p.add_argument("--out", default=str(Path(__file__).resolve().parent / "speech16k"))
     p.add_argument("--calibration", default="/work/data/speech_train/ru_nsh")
-    p.add_argument("--verify-audio", nargs="+", default=None)
+    p.add_argument("--verify-audio", nargs="+", default=None, help="held-out audio files/folders for the verify step")
+    p.add_argument("--verify-clips", type=int, default=3, help="use at most this many of them (default 3)")
+    p.add_argument("--verify-seconds", type=float, default=6.0, help="and this many seconds of each (default 6)")
     p.add_argument("--step", type=int)
     p.add_argument("--run-id")
     p.add_argument("--from-model-dir", metavar="DIR", help="ship this exported model directory instead of RUN_DIR's checkpoint")
@@ -128,7 +131,7 @@ def main(argv=None):
 
     audio = a.verify_audio or [str(paths.SAMPLE_SPEECH)]
     try:
-        out = ship(a.run_dir, a.out, a.calibration, audio, a.step, a.run_id, a.from_model_dir)
+        out = ship(a.run_dir, a.out, a.calibration, audio, a.step, a.run_id, a.from_model_dir, a.verify_clips, a.verify_seconds)
     except Exception as e:  # noqa: BLE001 - report and fail
         sys.exit(f"error: {e}")
     print(f"shipped {out}")
