@@ -155,7 +155,8 @@ def test_jax_backend_trains_data_parallel_and_loads_tf_weights(corpus, tmp_path)
     pytest.importorskip("jax")
     env = {"XLA_FLAGS": "--xla_force_host_platform_device_count=2", "JAX_PLATFORMS": "cpu"}
     run = tmp_path / "jaxrun"
-    r = _train(_config(corpus, 2), run, backend="jax", extra_args=["--data-parallel", "2"], env_extra=env)
+    # with int8-aware fine-tuning on, so the fake quantizer is covered on JAX too
+    r = _train(_config(corpus, 2, encoder_fake_quant_bits=8), run, backend="jax", extra_args=["--data-parallel", "2"], env_extra=env)
     assert "data parallel over" in r.stdout
     assert (run / "ckpt_00000002.npz").is_file()
     # a model exported by TF gives identical codes when loaded under JAX
