@@ -97,11 +97,16 @@ def _build(run_dir, out, staging, calibration, verify_audio, step, run_id, from_
     for f in link_identical_graphs(staging):
         print(f"{f.relative_to(staging)} -> {f.readlink()}", flush=True)
     clips = load_clips(verify_audio, 16000, seconds=verify_seconds)[:verify_clips]
+    failed = []
     for precision in PRECISIONS:
         r = verify(staging / precision, staging / "keras", clips, denoise_values=(0.0,), with_quality=True)
         r["graph_dir"] = f"{out.name}/{precision}"
         dump(r, staging / f"verify_{precision}.json")
         print(format_report(r), flush=True)
+        if not r["passed"]:
+            failed.append(precision)
+    if failed:
+        raise RuntimeError(f"verification failed for {', '.join(failed)} (reports above); nothing shipped")
     if (Path(run_dir) / "log.csv").is_file():
         plot_run(run_dir, staging / "loss_curve.png")
         shutil.copy(Path(run_dir) / "log.csv", staging / "training_log.csv")

@@ -88,6 +88,25 @@ def test_float32_graphs_equal_keras_frame_by_frame():
     assert r["passed"], r
     assert max(r["max_abs_error"].values()) <= 1e-4
     assert min(r["code_agreement_per_quantizer"]) == 1.0
+    assert r["code_frames_tied"] == 0 and r["code_frames_differing_without_tie"] == 0
+
+
+def test_float_code_differences_are_excused_only_at_distance_ties():
+    """A float32 graph may pick the other of two equidistant codewords; anything else fails."""
+    from sscodec.converter.verify import code_mismatch_frames
+
+    rng = np.random.default_rng(0)
+    cb0 = rng.normal(size=(8, 4)).astype(np.float32)
+    cb0[5] = cb0[3]  # codewords 3 and 5 are identical: any residual ties between them
+    cb1 = rng.normal(size=(8, 4)).astype(np.float32)
+    emb = rng.normal(size=(3, 4)).astype(np.float32)
+    k = np.array([[3, 1], [2, 0], [4, 4]])
+    g = k.copy()
+    assert code_mismatch_frames([cb0, cb1], emb, k, g) == ([], [])
+    g[0] = [5, 6]  # tie at quantizer 0; quantizer 1 then differs too and is excused
+    assert code_mismatch_frames([cb0, cb1], emb, k, g) == ([0], [])
+    g[2, 1] = 7  # a plain flip at quantizer 1 of frame 2 (no tie)
+    assert code_mismatch_frames([cb0, cb1], emb, k, g) == ([0, 2], [2])
 
 
 def test_int8_report_has_snr_and_code_agreement():

@@ -67,3 +67,32 @@ def test_ship_from_model_dir(tmp_path):
     with pytest.raises(Exception):
         ship(run, tmp_path / "out2", calib, [paths.SAMPLE_SPEECH], from_model_dir=tmp_path / "calib")
     assert not (tmp_path / "out2").exists() and not (tmp_path / "out2.staging").exists()
+
+
+def test_a_failed_verification_ships_nothing(tmp_path, monkeypatch):
+    """A graph that fails `verify` (e.g. float32 not matching Keras) leaves OUT untouched."""
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    pytest.importorskip("tensorflow")
+    sf = pytest.importorskip("soundfile")
+    from sscodec import paths
+    from sscodec.converter import verify as verify_mod
+    from sscodec.models.ship import ship
+
+    calib = tmp_path / "calib"
+    calib.mkdir()
+    x, sr = sf.read(paths.SAMPLE_SPEECH, dtype="float32")
+    sf.write(calib / "a.wav", x[: 2 * sr], sr)
+    run = tmp_path / "run"
+    run.mkdir()
+    real = verify_mod.verify
+
+    def failing_float32(graph_dir, *a, **k):
+        r = real(graph_dir, *a, **k)
+        if r["precision"] == "float32":
+            r["passed"] = False
+        return r
+
+    monkeypatch.setattr(verify_mod, "verify", failing_float32)
+    with pytest.raises(RuntimeError, match="verification failed for float32"):
+        ship(run, tmp_path / "out", calib, [paths.SAMPLE_SPEECH], from_model_dir=TINY / "keras")
+    assert not (tmp_path / "out").exists() and not (tmp_path / "out.staging").exists()
