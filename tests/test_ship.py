@@ -42,20 +42,28 @@ def test_shipped_model_stores_shared_graphs_once():
             assert (shipped / precision / g).is_symlink(), f"{precision}/{g} should link to ../float32/{g}"
 
 
-def test_ship_from_model_dir(tmp_path):
-    """An exported model directory (e.g. a GPU burst's) ships without the run's checkpoints."""
+def _calibration_and_empty_run(tmp_path):
+    """(calibration folder with 2 s of the bundled sample, empty run folder); skips without TF."""
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
     pytest.importorskip("tensorflow")
     sf = pytest.importorskip("soundfile")
     from sscodec import paths
-    from sscodec.models.ship import ship
 
     calib = tmp_path / "calib"
     calib.mkdir()
     x, sr = sf.read(paths.SAMPLE_SPEECH, dtype="float32")
     sf.write(calib / "a.wav", x[: 2 * sr], sr)
-    run = tmp_path / "run"  # no checkpoints, no logs
+    run = tmp_path / "run"
     run.mkdir()
+    return calib, run
+
+
+def test_ship_from_model_dir(tmp_path):
+    """An exported model directory (e.g. a GPU burst's) ships without the run's checkpoints."""
+    from sscodec import paths
+    from sscodec.models.ship import ship
+
+    calib, run = _calibration_and_empty_run(tmp_path)  # the run has no checkpoints, no logs
     out = ship(run, tmp_path / "out", calib, [paths.SAMPLE_SPEECH], run_id="burst_test", from_model_dir=TINY / "keras")
     assert json.loads((out / "keras" / "training_run.json").read_text())["run_id"] == "burst_test"
     for precision in ("float32", "dynamic-int8", "int8"):
@@ -71,19 +79,11 @@ def test_ship_from_model_dir(tmp_path):
 
 def test_a_failed_verification_ships_nothing(tmp_path, monkeypatch):
     """A graph that fails `verify` (e.g. float32 not matching Keras) leaves OUT untouched."""
-    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-    pytest.importorskip("tensorflow")
-    sf = pytest.importorskip("soundfile")
     from sscodec import paths
     from sscodec.converter import verify as verify_mod
     from sscodec.models.ship import ship
 
-    calib = tmp_path / "calib"
-    calib.mkdir()
-    x, sr = sf.read(paths.SAMPLE_SPEECH, dtype="float32")
-    sf.write(calib / "a.wav", x[: 2 * sr], sr)
-    run = tmp_path / "run"
-    run.mkdir()
+    calib, run = _calibration_and_empty_run(tmp_path)
     real = verify_mod.verify
 
     def failing_float32(graph_dir, *a, **k):
