@@ -12,7 +12,8 @@
    symlinks to ``../float32/rvq_*.tflite`` (one copy in git; a wheel or bundle
    carries real files);
 3. verifies every precision against the Keras model on held-out speech
-   (``OUT/verify_<precision>.json``) and plots the loss curve (``OUT/loss_curve.png``).
+   (``--verify-audio``, ``--verify-clips``, ``--verify-seconds``; ``OUT/verify_<precision>.json``;
+   a failed verification stops the ship) and plots the loss curve (``OUT/loss_curve.png``).
 
 Files of the previous ``OUT`` that these steps do not produce (``MODEL_CARD.md``,
 ``data_manifest.json``, earlier runs' ``*_r<N>`` logs) are carried over.
