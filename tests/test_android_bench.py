@@ -173,7 +173,9 @@ def test_android_bench_standin_end_to_end(standin_run, x86_build, tmp_path):
         x86_audio = np.fromfile(dec, np.float32)
         assert x86_audio.size == dev_audio.size == 8 * 320
         if prec == "int8":  # full-integer encoder: same packets; decoder with float activations
-            assert np.max(np.abs(x86_audio - dev_audio)) <= 1e-2
+            from sscodec.android.device_bench import INT8_DECODER_MIN_SNR_DB, decoded_snr_db
+
+            assert decoded_snr_db(x86_audio, dev_audio) >= INT8_DECODER_MIN_SNR_DB
         else:
             assert np.max(np.abs(x86_audio - dev_audio)) <= 1e-5
         assert np.sqrt(np.mean(dev_audio ** 2)) > 1e-3
@@ -217,3 +219,16 @@ def test_android_bench_local(x86_build, tmp_path):
     doc = json.loads((tmp_path / "android_bench.json").read_text())
     assert doc["emulated"] is False and doc["machine"]["machine"] == "x86_64"
     assert doc["macs"]["sscodec_int8"]["total_macs"] > 1e6
+
+
+def test_decoded_snr_rule():
+    """The int8 cross-CPU rule: SNR of the device's decoded audio against the reference's."""
+    from sscodec.android.device_bench import INT8_DECODER_MIN_SNR_DB, decoded_snr_db
+
+    x = np.sin(np.arange(16000) * 0.05).astype(np.float32) * 0.3
+    assert decoded_snr_db(x, x.copy()) == float("inf")
+    noise = np.random.default_rng(0).normal(size=x.size).astype(np.float32)
+    for snr in (20.0, 40.0):
+        scale = np.sqrt(np.sum(x.astype(np.float64) ** 2) / np.sum(noise.astype(np.float64) ** 2) / 10 ** (snr / 10))
+        assert decoded_snr_db(x, x + scale * noise) == pytest.approx(snr, abs=0.01)
+    assert 20.0 < INT8_DECODER_MIN_SNR_DB < 40.0

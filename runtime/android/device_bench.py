@@ -8,7 +8,7 @@ bundle, the model's graphs and the input audio to ``/data/local/tmp/sscodec``
 audio -> one document (``android_bench.json``) printed with the same table
 code as ``sscodec bench``. With ``verify``, the x86-64 build runs the same
 frames here and the outputs are compared (int8: identical packets, decoded
-audio within 1e-2, bit-identical when the decoder is full-integer; float32:
+audio within 30 dB SNR of x86-64's, bit-identical when the decoder is full-integer; float32:
 identical packets, decoded audio within 1e-5; dynamic-int8: reported only,
 its kernels differ by CPU features).
 
@@ -34,10 +34,15 @@ REMOTE_DIR = "/data/local/tmp/sscodec"
 STAGES = ("encoder", "rvq_encode", "rvq_decode", "decoder")
 SCHEMA = "sscodec-android-bench/1"
 FLOAT_TOL = 1e-5
-INT8_DECODER_TOL = 1e-2  # int8 folders whose decoder keeps float activations (the default)
+# int8 folders whose decoder keeps float activations (the default): the dynamic-range kernels
+# round activations differently per CPU and the difference travels on through the decoder's
+# state, so the decoded audio is held to an SNR against the reference machine's, far above
+# the codec's own coding noise (its output is within ~5-10 dB SNR of its input).
+INT8_DECODER_MIN_SNR_DB = 30.0
 RULES = {
-    "int8": f"packets bit-identical (full-integer encoder); decoded audio within {INT8_DECODER_TOL:g} "
-            "(the decoder's activations are float: dynamic-range kernels round differently per CPU)",
+    "int8": f"packets bit-identical (full-integer encoder); decoded audio SNR >= {INT8_DECODER_MIN_SNR_DB:g} dB "
+            "against the reference (the decoder's activations are float: dynamic-range kernels round "
+            "differently per CPU)",
     "int8 (integer decoder)": "packets and decoded audio bit-identical",
     "float32": f"packets identical, decoded audio within {FLOAT_TOL:g}",
     "dynamic-int8": "not required to match: XNNPACK's dynamic-range int8 kernels round differently with "
@@ -186,6 +191,13 @@ def run_local(build, variants: dict, spec: RunSpec, work: Path, litert: str | No
 # ------------------------------------------------------------------ checks
 
 
+def decoded_snr_db(ref: np.ndarray, dev: np.ndarray) -> float:
+    """SNR (dB) of ``dev`` against ``ref`` (same-length float arrays); inf when identical."""
+    err = float(np.sum((np.asarray(ref, np.float64) - np.asarray(dev, np.float64)) ** 2))
+    sig = float(np.sum(np.asarray(ref, np.float64) ** 2))
+    return float("inf") if err == 0.0 else 10.0 * np.log10(max(sig, 1e-30) / err)
+
+
 def compare(ref: RunResult, dev: RunResult, integer_decoder: bool = False) -> dict:
     """Outputs of the same frames on two machines, judged by :data:`RULES`.
     ``integer_decoder``: the folder's decoder graph is full-integer (manifest precision int8)."""
@@ -194,6 +206,7 @@ def compare(ref: RunResult, dev: RunResult, integer_decoder: bool = False) -> di
     y = np.fromfile(dev.decoded, np.float32)
     same_len = x.size == y.size == a["decoded_samples"] == b["decoded_samples"]
     maxdiff = float(np.max(np.abs(x - y))) if same_len and x.size else None
+    snr = decoded_snr_db(x, y) if same_len and x.size else None
     pk = a["packets_sha256"] == b["packets_sha256"]
     dec = a["decoded_sha256"] == b["decoded_sha256"]
     p = ref.precision
@@ -201,13 +214,14 @@ def compare(ref: RunResult, dev: RunResult, integer_decoder: bool = False) -> di
     if p == "int8" and integer_decoder:
         ok, rule = pk and dec, RULES["int8 (integer decoder)"]
     elif p == "int8":
-        ok = bool(pk and maxdiff is not None and maxdiff <= INT8_DECODER_TOL)
+        ok = bool(pk and snr is not None and snr >= INT8_DECODER_MIN_SNR_DB)
     elif p == "float32":
         ok = bool(pk and maxdiff is not None and maxdiff <= FLOAT_TOL)
     else:
         ok = None
     return {"precision": p, "frames": a["frames"], "packets_identical": pk, "decoded_identical": dec,
-            "decoded_max_abs_diff": maxdiff, "decoded_rms": b["decoded_rms"], "reference_rms": a["decoded_rms"],
+            "decoded_max_abs_diff": maxdiff, "decoded_snr_db": None if snr is None or np.isinf(snr) else round(snr, 2),
+            "decoded_rms": b["decoded_rms"], "reference_rms": a["decoded_rms"],
             "rule": rule, "ok": ok,
             "reference": ref.report["tool"]["built_for"], "compared": dev.report["tool"]["built_for"]}
 
@@ -288,12 +302,14 @@ def validate_doc(d: dict) -> list:
 
 def verification_markdown(ver: dict) -> str:
     L = ["", "Output check against the x86-64 build run here on the same frames:", "",
-         "| precision | packets | decoded audio | max abs diff | rule | result |", "|---|---|---|---|---|---|"]
+         "| precision | packets | decoded audio | max abs diff | SNR (dB) | rule | result |",
+         "|---|---|---|---|---|---|---|"]
     for p, v in ver.items():
         res = {True: "OK", False: "**MISMATCH**", None: "reported"}[v["ok"]]
         md = "–" if v["decoded_max_abs_diff"] is None else f"{v['decoded_max_abs_diff']:.3g}"
+        snr = "–" if v.get("decoded_snr_db") is None else f"{v['decoded_snr_db']:.1f}"
         L.append(f"| {p} | {'identical' if v['packets_identical'] else 'differ'} | "
-                 f"{'identical' if v['decoded_identical'] else 'differs'} | {md} | {v['rule']} | {res} |")
+                 f"{'identical' if v['decoded_identical'] else 'differs'} | {md} | {snr} | {v['rule']} | {res} |")
     return "\n".join(L) + "\n"
 
 
