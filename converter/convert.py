@@ -87,7 +87,7 @@ def calibration_frames(graphs, audio_clips, n_frames=CALIBRATION_FRAMES, seed=0,
     enc_fn, dec_fn = graphs.concrete("encoder"), graphs.concrete("decoder")
     rq_enc, rq_dec = graphs.concrete("rvq_encode"), graphs.concrete("rvq_decode")
     rng = np.random.default_rng(seed)
-    enc_in, dec_in = [], []
+    enc_in, dec_in = [], ([] if decoder else None)
     fs = cfg.frame_size
     for ci, clip in enumerate(audio_clips):
         flag = np.array([float(ci % 2)], np.float32)
@@ -95,12 +95,12 @@ def calibration_frames(graphs, audio_clips, n_frames=CALIBRATION_FRAMES, seed=0,
         dec_states = {state_name(i): np.zeros((1, *s.shape), np.float32) for i, s in enumerate(graphs.dec_specs)}
         for start in range(0, len(clip) - fs + 1, fs):
             if len(enc_in) >= n_frames:
-                return enc_in, dec_in if decoder else None
+                return enc_in, dec_in
             feed = {"audio": clip[None, start : start + fs].astype(np.float32), "denoise": flag, **enc_states}
             enc_in.append(feed)
             out = enc_fn(feed)
             enc_states = {state_name(i): out[new_state_name(i)].numpy() for i in range(len(graphs.enc_specs))}
-            if not decoder:
+            if dec_in is None:
                 continue
             n_q = np.array([rng.integers(1, cfg.num_quantizers + 1)], np.int32)
             codes = rq_enc({"embedding": out["embedding"], "num_quantizers": n_q})["codes"]
@@ -109,7 +109,7 @@ def calibration_frames(graphs, audio_clips, n_frames=CALIBRATION_FRAMES, seed=0,
             dec_in.append(feed)
             out = dec_fn(feed)
             dec_states = {state_name(i): out[new_state_name(i)].numpy() for i in range(len(graphs.dec_specs))}
-    return enc_in, dec_in if decoder else None
+    return enc_in, dec_in
 
 
 def to_tflite(concrete_fn, module, precision, representative=None):

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from ..manifest import load_manifest
+from ..models.data import snr_db
 
 FLOAT_TOL = 1e-4
 INT8_VISQOL_BAR = 0.1
@@ -96,11 +97,6 @@ class GraphStream:
         return out["audio"][0]
 
 
-def _snr_db(ref, x):
-    err = np.sum((ref - x) ** 2)
-    return float(10 * np.log10(np.sum(ref**2) / max(err, 1e-20)))
-
-
 def verify(graph_dir, keras_dir, clips, denoise_values=(0.0, 1.0), with_quality=True):
     """Compare graphs with the Keras model on ``clips`` (1-D float arrays at the model rate).
 
@@ -146,7 +142,7 @@ def verify(graph_dir, keras_dir, clips, denoise_values=(0.0, 1.0), with_quality=
                 stream.reset()
                 y_g = np.concatenate([stream.decode_frame(g_codes[i], n, flag) for i in range(n_frames)])
                 max_err[n] = max(max_err[n], float(np.abs(y_g - y_k).max()))
-                snr[n].append(_snr_db(y_k, y_g))
+                snr[n].append(snr_db(y_k, y_k - y_g))
                 if with_quality and flag == 0.0 and m.precision != "float32" and len(clip) >= 2 * cfg.sample_rate:
                     from ..models.quality import pesq_wb, visqol_speech
 

@@ -57,8 +57,7 @@ class SoundStream(keras.Model):
 
     def encode_offline(self, audio, flag=None, fq=None):
         """audio [B, T] → embeddings [B, T / frame_size, D] (``fq``: see :class:`Encoder`)."""
-        kw = {"fq": fq} if fq is not None else {}
-        return self.encoder(ops.expand_dims(audio, -1), flag=flag, **kw)
+        return self.encoder(ops.expand_dims(audio, -1), flag=flag, fq=fq)
 
     def decode_offline(self, emb, flag=None):
         """embeddings [B, F, D] → audio [B, F * frame_size]."""

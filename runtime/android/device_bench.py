@@ -193,9 +193,10 @@ def run_local(build, variants: dict, spec: RunSpec, work: Path, litert: str | No
 
 def decoded_snr_db(ref: np.ndarray, dev: np.ndarray) -> float:
     """SNR (dB) of ``dev`` against ``ref`` (same-length float arrays); inf when identical."""
-    err = float(np.sum((np.asarray(ref, np.float64) - np.asarray(dev, np.float64)) ** 2))
-    sig = float(np.sum(np.asarray(ref, np.float64) ** 2))
-    return float("inf") if err == 0.0 else 10.0 * np.log10(max(sig, 1e-30) / err)
+    from sscodec.models.data import snr_db
+
+    ref, dev = np.asarray(ref, np.float64), np.asarray(dev, np.float64)
+    return float("inf") if np.array_equal(ref, dev) else snr_db(ref, ref - dev)
 
 
 def compare(ref: RunResult, dev: RunResult, integer_decoder: bool = False) -> dict:
