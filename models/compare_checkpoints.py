@@ -13,6 +13,10 @@ distance (:func:`sscodec.benchmarks.quality.score`). Clips: ``--clips`` spread e
 over the sub-folders of ``--data`` (one per source), the first ``--seconds`` of
 files long enough, chosen with ``--seed`` — the same clips for every model.
 
+``--unquantized`` adds a row ``n_q = -`` per model that decodes the encoder's embeddings
+without the RVQ: the ceiling the autoencoder alone reaches, to tell whether the quantizer
+or the encoder/decoder limits quality.
+
 Prints one table row per model and quantizer count; ``--out`` saves all numbers.
 """
 
@@ -44,16 +48,24 @@ def load_generator(spec: str):
     return spec, load_model_dir(spec)
 
 
+def decode(gen, x, n_q):
+    """audio [T] → decoded audio [T] with the first ``n_q`` quantizers, or without the
+    RVQ (the embeddings decoded as they are) for ``n_q = None``."""
+    if n_q is None:
+        y = gen.decode_offline(gen.encode_offline(x[None]))
+    else:
+        y = gen(x[None], n_q=np.array([n_q], np.int32), training=False)["audio"]
+    return np.asarray(y, np.float32)[0]
+
+
 def score_model(gen, clips, quantizer_counts, with_visqol=True) -> dict:
-    """{n_q: {metric: mean over clips}} for one generator; clips are [(source, name, x)]."""
+    """{n_q: {metric: mean over clips}} for one generator; clips are [(source, name, x)];
+    an ``n_q`` of None scores the unquantized embeddings (see :func:`decode`)."""
     from ..benchmarks.quality import mean_metrics, score
 
     out = {}
     for n_q in quantizer_counts:
-        rows = []
-        for _, _, x in clips:
-            y = np.asarray(gen(x[None], n_q=np.array([n_q], np.int32), training=False)["audio"], np.float32)[0]
-            rows.append(score(x, y, gen.cfg.sample_rate, with_visqol=with_visqol))
+        rows = [score(x, decode(gen, x, n_q), gen.cfg.sample_rate, with_visqol=with_visqol) for _, _, x in clips]
         out[n_q] = mean_metrics(rows)
     return out
 
@@ -67,6 +79,7 @@ def main(argv=None) -> int:
     p.add_argument("--seconds", type=float, default=4.0)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--no-visqol", action="store_true", help="skip ViSQOL (faster)")
+    p.add_argument("--unquantized", action="store_true", help="also score the embeddings decoded without the RVQ (n_q -)")
     p.add_argument("--out", help="write the results as JSON here")
     a = p.parse_args(argv)
 
@@ -88,11 +101,12 @@ def main(argv=None) -> int:
         except Exception as e:  # noqa: BLE001 - one clear line, non-zero exit
             print(f"error: {spec}: {e}", file=sys.stderr)
             return 1
-        res = score_model(gen, clips, gen.cfg.eval_quantizer_counts(), with_visqol=not a.no_visqol)
-        results["models"][label] = {str(k): v for k, v in res.items()}
+        counts = gen.cfg.eval_quantizer_counts() + ([None] if a.unquantized else [])
+        res = score_model(gen, clips, counts, with_visqol=not a.no_visqol)
+        results["models"][label] = {("none" if k is None else str(k)): v for k, v in res.items()}
         for n_q, m in res.items():
             vals = [m.get(k) for k in ("visqol", "pesq", "stoi", "mel_distance")]
-            print(label[:40].ljust(40), f"{n_q:3d}", "  ".join("  —  " if v is None else f"{v:.3f}" for v in vals), flush=True)
+            print(label[:40].ljust(40), "  -" if n_q is None else f"{n_q:3d}", "  ".join("  —  " if v is None else f"{v:.3f}" for v in vals), flush=True)
     if a.out:
         Path(a.out).write_text(json.dumps(results, indent=2))
     return 0

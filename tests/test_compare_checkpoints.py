@@ -6,6 +6,7 @@ import json
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 pytest.importorskip("tensorflow")
@@ -33,6 +34,26 @@ def test_model_dir_scores_and_json(tmp_path):
     for m in res.values():
         assert m["visqol"] is None and m["pesq"] is not None and 0 <= m["stoi"] <= 1 and m["mel_distance"] > 0
     assert doc["clips"] and doc["seconds"] == 2
+
+
+def test_unquantized_row_decodes_the_embeddings_without_the_rvq(tmp_path):
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    from sscodec.models.compare_checkpoints import decode, main
+    from sscodec.models.model_io import load_model_dir
+
+    gen = load_model_dir(TINY_KERAS)
+    x = np.random.default_rng(0).normal(0, 0.1, 4 * gen.cfg.frame_size).astype(np.float32)
+    y_none = decode(gen, x, None)
+    np.testing.assert_allclose(y_none, np.asarray(gen.decode_offline(gen.encode_offline(x[None])))[0], atol=1e-6)
+    assert not np.allclose(y_none, decode(gen, x, 1), atol=1e-4)  # one quantizer loses detail
+    data = tmp_path / "heldout" / "src"
+    data.mkdir(parents=True)
+    sf.write(data / "a.wav", np.random.default_rng(1).normal(0, 0.1, 32000), 16000)
+    out = tmp_path / "cmp.json"
+    assert main([str(TINY_KERAS), "--data", str(tmp_path / "heldout"), "--clips", "1", "--seconds", "1",
+                 "--no-visqol", "--unquantized", "--out", str(out)]) == 0
+    (res,) = json.loads(out.read_text())["models"].values()
+    assert set(res) == {"1", "2", "4", "none"} and res["none"]["pesq"] is not None
 
 
 def test_bad_arguments_exit_1(tmp_path, capsys):
