@@ -63,7 +63,7 @@ def _stage_model_dir(src, dst, run_id=None):
         (dst / "training_run.json").write_text(json.dumps(info, indent=2))
 
 
-def ship(run_dir, out, calibration, verify_audio, step=None, run_id=None, from_model_dir=None,
+def ship(run_dir, out, calibration, verify_audio, *, step=None, run_id=None, from_model_dir=None,
          verify_clips=3, verify_seconds=6.0):
     """Build the model folder in ``OUT.staging`` and swap it in; on any error nothing
     of the staging folder is left and ``out`` is untouched."""
@@ -72,7 +72,8 @@ def ship(run_dir, out, calibration, verify_audio, step=None, run_id=None, from_m
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     try:
-        _build(run_dir, out, staging, calibration, verify_audio, step, run_id, from_model_dir, verify_clips, verify_seconds)
+        _build(run_dir, out, staging, calibration, verify_audio, step=step, run_id=run_id, from_model_dir=from_model_dir,
+               verify_clips=verify_clips, verify_seconds=verify_seconds)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -82,7 +83,7 @@ def ship(run_dir, out, calibration, verify_audio, step=None, run_id=None, from_m
     return out
 
 
-def _build(run_dir, out, staging, calibration, verify_audio, step, run_id, from_model_dir, verify_clips, verify_seconds):
+def _build(run_dir, out, staging, calibration, verify_audio, *, step, run_id, from_model_dir, verify_clips, verify_seconds):
     from ..converter.convert import convert
     from ..converter.verify import dump, format_report, load_clips, verify
     from .export import export_checkpoint
@@ -137,7 +138,8 @@ def main(argv=None):
 
     audio = a.verify_audio or [str(paths.SAMPLE_SPEECH)]
     try:
-        out = ship(a.run_dir, a.out, a.calibration, audio, a.step, a.run_id, a.from_model_dir, a.verify_clips, a.verify_seconds)
+        out = ship(a.run_dir, a.out, a.calibration, audio, step=a.step, run_id=a.run_id, from_model_dir=a.from_model_dir,
+                   verify_clips=a.verify_clips, verify_seconds=a.verify_seconds)
     except Exception as e:  # noqa: BLE001 - report and fail
         sys.exit(f"error: {e}")
     print(f"shipped {out}")

@@ -118,6 +118,7 @@ def test_int8_report_has_snr_and_code_agreement():
     assert len(r["code_agreement_per_quantizer"]) == 4
     assert all(np.isfinite(v) for v in r["snr_vs_float_db"].values())
     assert min(r["snr_vs_float_db"].values()) > 5.0  # int8 stays close to float
+    assert "code_frames_tied" not in r  # the float tie analysis means nothing for int8
 
 
 def test_convert_float32_end_to_end(tmp_path):
