@@ -3,6 +3,7 @@
 A checkpoint is two files in the run directory, written atomically::
 
     ckpt_<step>.npz   generator, discriminator and both optimizers' variables
+                      (+ the generator's weight EMA, ``gema/``, when the run keeps one)
     ckpt_<step>.json  step, data-pipeline state, wall time, config
 
 ``latest.json`` names the newest complete checkpoint. Only the last ``keep``
@@ -33,7 +34,8 @@ def _assign_opt(opt, arrays, prefix):
         v.assign(arrays[k])
 
 
-def save_checkpoint(run_dir, step, gen, disc, g_opt, d_opt, meta, keep=2):
+def save_checkpoint(run_dir, step, gen, disc, g_opt, d_opt, meta, keep=2, ema=None):
+    """``ema``: a :class:`~.weight_ema.WeightEMA` whose shadow is stored too (``gema/``)."""
     run = Path(run_dir)
     run.mkdir(parents=True, exist_ok=True)
     arrays = {}
@@ -41,6 +43,8 @@ def save_checkpoint(run_dir, step, gen, disc, g_opt, d_opt, meta, keep=2):
     arrays.update(variables_to_arrays(disc.variables, "disc/"))
     arrays.update(_opt_arrays(g_opt, "gopt/"))
     arrays.update(_opt_arrays(d_opt, "dopt/"))
+    if ema is not None:
+        arrays.update(ema.arrays())
     atomic_savez(run / f"ckpt_{step:08d}.npz", arrays)
     meta = dict(meta, step=step)
     tmp = run / f"ckpt_{step:08d}.json.tmp"
@@ -62,10 +66,17 @@ def latest_step(run_dir):
     return json.loads(p.read_text())["step"]
 
 
+def checkpoint_arrays(run_dir, step) -> dict:
+    """Every array of checkpoint ``step`` ({``gen/…``, ``disc/…``, ``gopt/…``, ``dopt/…``, ``gema/…``: array})."""
+    with np.load(Path(run_dir) / f"ckpt_{step:08d}.npz") as z:
+        return {k: z[k] for k in z.files}
+
+
 def load_checkpoint(run_dir, step, gen, disc, g_opt, d_opt):
+    """Restore the models and optimizers of ``step``; returns its meta dict (the
+    weight EMA, if any, is restored by the trainer from :func:`checkpoint_arrays`)."""
     run = Path(run_dir)
-    with np.load(run / f"ckpt_{step:08d}.npz") as z:
-        arrays = {k: z[k] for k in z.files}
+    arrays = checkpoint_arrays(run, step)
     assign_from_arrays(gen.variables, arrays, "gen/")
     assign_from_arrays(disc.variables, arrays, "disc/")
     _assign_opt(g_opt, arrays, "gopt/")

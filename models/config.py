@@ -137,6 +137,10 @@ class TrainConfig:
     # 8-bit grid in training (0 = off), ranges = margin x the batch's; see converter int8.
     encoder_fake_quant_bits: int = 0
     fake_quant_margin: float = 2.0
+    # Polyak averaging of the generator's trainable weights (models/weight_ema.py; 0 = off):
+    # eval, export and ship use the average; updated every weight_ema_every steps.
+    weight_ema_decay: float = 0.0
+    weight_ema_every: int = 10
     w_mel: float = 1.0
     w_commit: float = 1.0
     w_adv: float = 1.0

@@ -2,7 +2,8 @@
 
 ``python -m sscodec.models.export RUN_DIR OUT_DIR [--step N]`` writes
 ``config.json``, ``generator.weights.npz`` (inference weights only: the RVQ's
-EMA statistics are dropped) and ``training_run.json`` (run id, step, wall time,
+EMA statistics are dropped; a run with ``weight_ema_decay`` exports its averaged
+weights, see ``weight_ema``) and ``training_run.json`` (run id, step, wall time,
 data, eval history) — what ``sscodec convert`` reads. Works while the run is
 still training (reads the newest complete checkpoint).
 """
@@ -25,6 +26,7 @@ def export_checkpoint(run_dir, out_dir, step=None, run_id=None):
     from .config import TrainConfig
     from .generator import SoundStream
     from .model_io import assign_from_arrays, save_model_dir
+    from .weight_ema import PREFIX, averaged_generator_arrays
 
     run = Path(run_dir)
     step = step if step is not None else latest_step(run)
@@ -34,7 +36,8 @@ def export_checkpoint(run_dir, out_dir, step=None, run_id=None):
     tc = TrainConfig(**meta["config"])
     model = SoundStream(tc.model_config()).build_all()
     with np.load(run / f"ckpt_{step:08d}.npz") as z:
-        arrays = {k[len("gen/"):]: z[k] for k in z.files if k.startswith("gen/")}
+        stored = {k: z[k] for k in z.files}
+    arrays = {k[len("gen/"):]: v for k, v in averaged_generator_arrays(stored).items()}
     assign_from_arrays(model.variables, arrays)
     evals = []
     if (run / "eval.csv").is_file():
@@ -45,6 +48,7 @@ def export_checkpoint(run_dir, out_dir, step=None, run_id=None):
         "step": step,
         "wall_seconds": meta.get("wall_seconds"),
         "backend": meta.get("backend"),
+        "weight_ema": any(k.startswith(PREFIX) for k in stored),
         "train_config": meta["config"],
         "eval_history": evals,
     }

@@ -9,6 +9,8 @@
   ``adversarial_start``, then hinge GAN + feature matching with the wave and
   STFT discriminators. ``d_warmup_steps``: the first steps of a run train only
   the discriminators (on the frozen generator's output).
+* ``weight_ema_decay``: the generator's trainable weights are also kept as an
+  exponential moving average (:mod:`.weight_ema`); eval and exports use it.
 * ``--max-minutes``: a time-boxed run stops after that much wall time with a
   checkpoint and an export (GPU bursts, sessions with a deadline).
 * Checkpoints every ``checkpoint_every`` steps to RUN_DIR (exact resume: run the
@@ -19,6 +21,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
 import os
@@ -162,10 +165,11 @@ def main(argv=None):
     import keras
     from tqdm import tqdm
 
-    from .checkpoint import latest_step, load_checkpoint, save_checkpoint
+    from .checkpoint import checkpoint_arrays, latest_step, load_checkpoint, save_checkpoint
     from .data import TrainBatches, eval_clips, load_audio_folder
     from .losses import MultiScaleMelLoss
     from .model_io import save_model_dir
+    from .weight_ema import WeightEMA
 
     backend = keras.backend.backend()
     if backend == "tensorflow":
@@ -218,6 +222,11 @@ def main(argv=None):
         else:
             print(f"new run {run}: {mc.name}, {gen.count_params()} generator params; k-means init …", flush=True)
             kmeans_init(gen, batches, tc)
+    # the shadow starts at the weights just set up; a resumed run's checkpoint has its own
+    ema = WeightEMA(gen.trainable_variables, tc.weight_ema_decay, tc.weight_ema_every) if tc.weight_ema_decay else None
+    if ema is not None and step and not ema.load(checkpoint_arrays(run, step)):
+        print(f"weight EMA starts at step {step} (the checkpoint had none)", flush=True)
+    averaged = ema.applied if ema is not None else contextlib.nullcontext
 
     log = CsvLog(run / "log.csv", ["step", "wall", "steps_per_s", "lr", "g_loss", "mel", "commit", "g_adv", "feat", "d_loss"])
     elog = CsvLog(run / "eval.csv", ["step", "wall"] + [f"{m}_q{q}" for m in ("mel", "visqol") for q in (1, 2, 3, 4, 6, 12, 24)])
@@ -231,7 +240,7 @@ def main(argv=None):
     deadline = None if args.max_minutes is None else t_start + 60.0 * args.max_minutes
     while step < tc.steps:
         if deadline is not None and time.time() >= deadline:
-            save_checkpoint(run, step, gen, disc, g_opt, d_opt, meta())
+            save_checkpoint(run, step, gen, disc, g_opt, d_opt, meta(), ema=ema)
             tqdm.write(f"--max-minutes {args.max_minutes:g} reached at step {step}: checkpoint saved")
             break
         rng = np.random.default_rng([tc.seed, step])
@@ -249,6 +258,8 @@ def main(argv=None):
             if adversarial and step % tc.discriminator_every == 0:
                 logs.update(d_step(b["target"], fake))
         step += 1
+        if ema is not None and step > tc.d_warmup_steps:
+            ema.maybe_update(step)
         pbar.update(1)
         if step % tc.log_every == 0 or step == tc.steps:
             now = time.time()
@@ -263,15 +274,19 @@ def main(argv=None):
             if args.no_progress:
                 print(json.dumps(row), flush=True)
         if step % tc.checkpoint_every == 0 or step == tc.steps:
-            save_checkpoint(run, step, gen, disc, g_opt, d_opt, meta())
+            save_checkpoint(run, step, gen, disc, g_opt, d_opt, meta(), ema=ema)
         if clips and (step % tc.eval_every == 0 or step == tc.steps):
-            res = evaluate(gen, clips, tc, tc.visqol_in_eval)
+            with averaged():
+                res = evaluate(gen, clips, tc, tc.visqol_in_eval)
+                info = {"run_dir": str(run), "step": step, "wall_seconds": wall0 + time.time() - t_start, "eval": res,
+                        "backend": backend, "weight_ema": ema is not None}
+                save_model_dir(gen, run / "export", info)
             elog.write({"step": step, "wall": round(wall0 + time.time() - t_start, 1), **res})
-            info = {"run_dir": str(run), "step": step, "wall_seconds": wall0 + time.time() - t_start, "eval": res, "backend": backend}
-            save_model_dir(gen, run / "export", info)
             tqdm.write(f"eval @ {step}: {json.dumps(res)}")
     pbar.close()
-    save_model_dir(gen, run / "export", {"run_dir": str(run), "step": step, "wall_seconds": wall0 + time.time() - t_start, "backend": backend})
+    with averaged():
+        save_model_dir(gen, run / "export", {"run_dir": str(run), "step": step, "wall_seconds": wall0 + time.time() - t_start,
+                                             "backend": backend, "weight_ema": ema is not None})
     print(f"done: {step} steps; model exported to {run / 'export'}")
 
 

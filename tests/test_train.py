@@ -97,6 +97,26 @@ def test_smoke_training_and_exact_resume(corpus, tmp_path):
     assert (straight / "export" / "generator.weights.npz").is_file()
 
 
+def test_weight_ema_resumes_exactly_and_is_what_gets_exported(corpus, tmp_path):
+    from sscodec.models.model_io import load_model_dir
+
+    ema = {"weight_ema_decay": 0.5, "weight_ema_every": 1}
+    straight, resumed = tmp_path / "straight", tmp_path / "resumed"
+    _train(_config(corpus, 4, **ema), straight)
+    _train(_config(corpus, 2, **ema), resumed)
+    _train(_config(corpus, 4, **ema), resumed)
+    a, b = _weights(straight, 4), _weights(resumed, 4)
+    shadow = {k: v for k, v in a.items() if k.startswith("gema/")}
+    assert shadow and a.keys() == b.keys()
+    for k in shadow:
+        assert np.allclose(a[k], b[k], rtol=1e-5, atol=1e-6), k
+    assert any(not np.allclose(v, a["gen/" + k[5:]]) for k, v in shadow.items())  # average != last weights
+    exported = load_model_dir(straight / "export")
+    kernel = exported.encoder.trainable_variables[0]
+    key = next(k for k in shadow if k.endswith(kernel.path.split("/", 1)[1]))
+    np.testing.assert_allclose(kernel.numpy(), shadow[key], rtol=1e-6)
+
+
 def test_discriminator_warmup_keeps_the_generator_frozen(corpus, tmp_path):
     """d_warmup_steps: the warm-started generator is untouched while the discriminators train."""
     src = tmp_path / "src"
