@@ -14,6 +14,18 @@ def _vars():
     return [a, b]
 
 
+def _ema_after_one_update(value):
+    """(variables now all ``value``, a decay-0.5 EMA that folded them in once: shadow = value / 2)."""
+    from sscodec.models.weight_ema import WeightEMA
+
+    vs = _vars()
+    ema = WeightEMA(vs, decay=0.5, every=1)
+    for v in vs:
+        v.assign(np.full(v.shape, value, np.float32))
+    ema.maybe_update(1)
+    return vs, ema
+
+
 def test_shadow_follows_the_weights_every_n_steps():
     from sscodec.models.weight_ema import WeightEMA
 
@@ -29,13 +41,7 @@ def test_shadow_follows_the_weights_every_n_steps():
 
 
 def test_applied_swaps_the_average_in_and_restores():
-    from sscodec.models.weight_ema import WeightEMA
-
-    vs = _vars()
-    ema = WeightEMA(vs, decay=0.5, every=1)
-    for v in vs:
-        v.assign(np.full(v.shape, 4.0, np.float32))
-    ema.maybe_update(1)
+    vs, ema = _ema_after_one_update(4.0)
     with ema.applied():
         assert all(np.allclose(v.numpy(), 2.0) for v in vs)
     assert all(np.allclose(v.numpy(), 4.0) for v in vs)
@@ -48,11 +54,7 @@ def test_applied_swaps_the_average_in_and_restores():
 def test_checkpoint_arrays_round_trip_and_export_prefers_them():
     from sscodec.models.weight_ema import WeightEMA, averaged_generator_arrays
 
-    vs = _vars()
-    ema = WeightEMA(vs, decay=0.5, every=1)
-    for v in vs:
-        v.assign(np.full(v.shape, 2.0, np.float32))
-    ema.maybe_update(1)
+    vs, ema = _ema_after_one_update(2.0)
     arrays = ema.arrays()
     assert all(k.startswith("gema/") for k in arrays)
     other = WeightEMA(vs, decay=0.5, every=1)  # shadow = current weights (2.0)
