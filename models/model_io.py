@@ -62,10 +62,12 @@ def assign_from_arrays(variables, arrays, prefix="", strict=True):
     return missing
 
 
-def atomic_savez(path, arrays):
+def atomic_savez(path, arrays, compress=False):
+    """Write ``arrays`` to ``path`` (.npz) via a temp file, so readers never see half a file;
+    ``compress``: deflate (float weights shrink only ~7 %, at ~2 s per 50 MB)."""
     path = Path(path)
     tmp = path.with_name(path.name + ".tmp.npz")
-    np.savez(tmp, **arrays)
+    (np.savez_compressed if compress else np.savez)(tmp, **arrays)
     os.replace(tmp, path)
 
 

@@ -75,3 +75,31 @@ def test_bad_settings_are_refused():
         WeightEMA(_vars(), decay=1.0)
     with pytest.raises(ValueError):
         WeightEMA(_vars(), decay=0.99, every=0)
+
+
+def test_default_preset_checkpoint_with_weight_ema_fits_in_60_mb(tmp_path):
+    """Issue 3: a speech16k checkpoint (models, Adam states, and the EMA shadow of the configs
+    that turn it on) must stay under 60 MB so it can travel. Every array is filled with random
+    values, which deflate no better than trained float32 weights (both ~7 %)."""
+    pytest.importorskip("tensorflow")
+    from pathlib import Path
+
+    from sscodec.models.checkpoint import save_checkpoint
+    from sscodec.models.config import TrainConfig
+    from sscodec.models.train import build
+    from sscodec.models.weight_ema import WeightEMA
+
+    import sscodec.models as models_pkg
+
+    tc = TrainConfig.load(Path(models_pkg.__file__).parent / "configs" / "speech16k_int8_aware.toml")
+    assert tc.preset == "speech16k" and tc.weight_ema_decay > 0
+    gen, disc, g_opt, d_opt = build(tc)
+    rng = np.random.default_rng(0)
+    for v in [*gen.variables, *disc.variables, *g_opt.variables, *d_opt.variables]:
+        if "float" in str(v.dtype):
+            v.assign(rng.normal(0, 0.05, v.shape).astype(np.float32))
+    ema = WeightEMA(gen.trainable_variables, tc.weight_ema_decay)
+    ema.shadow = [s + rng.normal(0, 1e-3, s.shape).astype(np.float32) for s in ema.shadow]
+    save_checkpoint(tmp_path, 1, gen, disc, g_opt, d_opt, {"config": tc.to_dict()}, ema=ema)
+    size = (tmp_path / "ckpt_00000001.npz").stat().st_size
+    assert size < 60e6, f"{size / 1e6:.1f} MB"
