@@ -25,29 +25,9 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
-
-
-def _load(spec: str, tmp: Path):
-    """SPEC -> (label, generator, run info dict)."""
-    from .export import export_checkpoint
-    from .model_io import load_model_dir, load_run_info
-
-    path, sep, step = spec.rpartition(":")
-    if sep and step.isdigit() and Path(path).is_dir():
-        ckpt = Path(path) / f"ckpt_{int(step):08d}.npz"
-        if not ckpt.is_file():
-            raise FileNotFoundError(f"{spec}: no checkpoint {ckpt}")
-        model_dir = export_checkpoint(path, tmp / f"m{len(list(tmp.iterdir()))}", int(step))
-        label = f"{Path(path).name}@{int(step)}"
-    elif Path(spec).is_dir():
-        model_dir, label = Path(spec), spec
-    else:
-        raise FileNotFoundError(f"{spec}: neither a model directory nor RUN_DIR:STEP")
-    return label, load_model_dir(model_dir), load_run_info(model_dir)
 
 
 def average_checkpoints(specs, out_dir, run_id=None) -> Path:
@@ -57,12 +37,12 @@ def average_checkpoints(specs, out_dir, run_id=None) -> Path:
     FileNotFoundError for a missing checkpoint or folder.
     """
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    from .compare_checkpoints import load_generator
     from .model_io import save_model_dir
 
     if len(specs) < 2:
         raise ValueError("give at least two checkpoints to average")
-    with tempfile.TemporaryDirectory() as tmp:
-        loaded = [_load(s, Path(tmp)) for s in specs]
+    loaded = [load_generator(s) for s in specs]
     labels = [label for label, _, _ in loaded]
     gens = [g for _, g, _ in loaded]
     base = gens[-1]

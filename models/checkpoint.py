@@ -68,19 +68,18 @@ def latest_step(run_dir):
     return json.loads(p.read_text())["step"]
 
 
-def checkpoint_arrays(run_dir, step) -> dict:
-    """Every array of checkpoint ``step`` ({``gen/…``, ``disc/…``, ``gopt/…``, ``dopt/…``, ``gema/…``: array})."""
-    with np.load(Path(run_dir) / f"ckpt_{step:08d}.npz") as z:
-        return {k: z[k] for k in z.files}
-
-
-def load_checkpoint(run_dir, step, gen, disc, g_opt, d_opt):
-    """Restore the models and optimizers of ``step``; returns its meta dict (the
-    weight EMA, if any, is restored by the trainer from :func:`checkpoint_arrays`)."""
+def load_checkpoint(run_dir, step, gen, disc, g_opt, d_opt, ema=None):
+    """Restore the models and optimizers of ``step``; returns its meta dict. ``ema`` (a
+    :class:`~.weight_ema.WeightEMA`): its shadow is restored too, or restarted at the
+    loaded weights when the checkpoint has none (a run that had no EMA)."""
     run = Path(run_dir)
-    arrays = checkpoint_arrays(run, step)
+    with np.load(run / f"ckpt_{step:08d}.npz") as z:
+        arrays = {k: z[k] for k in z.files}
     assign_from_arrays(gen.variables, arrays, "gen/")
     assign_from_arrays(disc.variables, arrays, "disc/")
     _assign_opt(g_opt, arrays, "gopt/")
     _assign_opt(d_opt, arrays, "dopt/")
+    if ema is not None and not ema.load(arrays):
+        ema.reset()
+        print(f"weight EMA starts at step {step} (the checkpoint had none)", flush=True)
     return json.loads((run / f"ckpt_{step:08d}.json").read_text())

@@ -33,19 +33,23 @@ import numpy as np
 
 
 def load_generator(spec: str):
-    """``MODEL_DIR`` or ``RUN_DIR:STEP`` -> (label, SoundStream generator)."""
-    from .model_io import load_model_dir
+    """``MODEL_DIR`` or ``RUN_DIR:STEP`` -> (label, SoundStream generator, run info dict).
+
+    Raises FileNotFoundError for a missing folder or checkpoint."""
+    from .model_io import load_model_dir, load_run_info
 
     path, sep, step = spec.rpartition(":")
     if sep and step.isdigit() and Path(path).is_dir():
         from .export import export_checkpoint
 
+        if not (Path(path) / f"ckpt_{int(step):08d}.npz").is_file():
+            raise FileNotFoundError(f"{spec}: no checkpoint ckpt_{int(step):08d}.npz in {path}")
         with tempfile.TemporaryDirectory() as tmp:
             export_checkpoint(path, Path(tmp) / "m", int(step))
-            return f"{Path(path).name}@{int(step)}", load_model_dir(Path(tmp) / "m")
+            return f"{Path(path).name}@{int(step)}", load_model_dir(Path(tmp) / "m"), load_run_info(Path(tmp) / "m")
     if not Path(spec).is_dir():
         raise FileNotFoundError(f"{spec}: neither a model directory nor RUN_DIR:STEP")
-    return spec, load_model_dir(spec)
+    return spec, load_model_dir(spec), load_run_info(spec)
 
 
 def decode(gen, x, n_q):
@@ -97,7 +101,7 @@ def main(argv=None) -> int:
     print("model".ljust(40), "n_q", "  ViSQOL  PESQ   STOI   mel", flush=True)
     for spec in a.models:
         try:
-            label, gen = load_generator(spec)
+            label, gen, _ = load_generator(spec)
         except Exception as e:  # noqa: BLE001 - one clear line, non-zero exit
             print(f"error: {spec}: {e}", file=sys.stderr)
             return 1

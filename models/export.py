@@ -35,8 +35,8 @@ def export_checkpoint(run_dir, out_dir, step=None, run_id=None):
     meta = json.loads((run / f"ckpt_{step:08d}.json").read_text())
     tc = TrainConfig(**meta["config"])
     model = SoundStream(tc.model_config()).build_all()
-    with np.load(run / f"ckpt_{step:08d}.npz") as z:
-        stored = {k: z[k] for k in z.files}
+    with np.load(run / f"ckpt_{step:08d}.npz") as z:  # only the generator's arrays (and its EMA)
+        stored = {k: z[k] for k in z.files if k.startswith(("gen/", PREFIX))}
     arrays = {k[len("gen/"):]: v for k, v in averaged_generator_arrays(stored).items()}
     assign_from_arrays(model.variables, arrays)
     evals = []

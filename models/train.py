@@ -165,7 +165,7 @@ def main(argv=None):
     import keras
     from tqdm import tqdm
 
-    from .checkpoint import checkpoint_arrays, latest_step, load_checkpoint, save_checkpoint
+    from .checkpoint import latest_step, load_checkpoint, save_checkpoint
     from .data import TrainBatches, eval_clips, load_audio_folder
     from .losses import MultiScaleMelLoss
     from .model_io import save_model_dir
@@ -206,10 +206,11 @@ def main(argv=None):
     mel_loss = MultiScaleMelLoss(mc.sample_rate)
     g_steps, d_step, g_forward = make_steps(gen, disc, g_opt, d_opt, mel_loss, tc)
 
+    ema = WeightEMA(gen.trainable_variables, tc.weight_ema_decay, tc.weight_ema_every) if tc.weight_ema_decay else None
     step = latest_step(run)
     wall0 = 0.0
     if step is not None:
-        meta = load_checkpoint(run, step, gen, disc, g_opt, d_opt)
+        meta = load_checkpoint(run, step, gen, disc, g_opt, d_opt, ema=ema)
         batches.set_state(meta["data_state"])
         wall0 = meta.get("wall_seconds", 0.0)
         print(f"resumed {run} at step {step}", flush=True)
@@ -222,10 +223,8 @@ def main(argv=None):
         else:
             print(f"new run {run}: {mc.name}, {gen.count_params()} generator params; k-means init …", flush=True)
             kmeans_init(gen, batches, tc)
-    # the shadow starts at the weights just set up; a resumed run's checkpoint has its own
-    ema = WeightEMA(gen.trainable_variables, tc.weight_ema_decay, tc.weight_ema_every) if tc.weight_ema_decay else None
-    if ema is not None and step and not ema.load(checkpoint_arrays(run, step)):
-        print(f"weight EMA starts at step {step} (the checkpoint had none)", flush=True)
+        if ema is not None:
+            ema.reset()  # the average starts at the weights just set up
     averaged = ema.applied if ema is not None else contextlib.nullcontext
 
     log = CsvLog(run / "log.csv", ["step", "wall", "steps_per_s", "lr", "g_loss", "mel", "commit", "g_adv", "feat", "d_loss"])

@@ -36,6 +36,10 @@ class WeightEMA:
         self.variables = list(variables)
         self.decay = float(decay)
         self.every = int(every)
+        self.reset()
+
+    def reset(self):
+        """Start the average at the variables' current values."""
         self.shadow = [np.array(v.numpy(), np.float32) for v in self.variables]
 
     def maybe_update(self, step: int):
