@@ -133,9 +133,11 @@ class TrainConfig:
     kmeans_iters: int = 10
     rvq_decay: float = 0.99
     rvq_dead_threshold: float = 0.02  # EMA usage per step; mean usage is B*T/K ~ 0.2
-    # int8-aware fine-tuning (models/fake_quant.py): round the encoder's activations to an
-    # 8-bit grid in training (0 = off), ranges = margin x the batch's; see converter int8.
+    # int8-aware fine-tuning (models/fake_quant.py): round the encoder's / decoder's
+    # activations to an 8-bit grid in training (0 = off), ranges = margin x the batch's;
+    # see converter int8 (the decoder's matters for --int8-decoder int8).
     encoder_fake_quant_bits: int = 0
+    decoder_fake_quant_bits: int = 0
     fake_quant_margin: float = 2.0
     # Polyak averaging of the generator's trainable weights (models/weight_ema.py; 0 = off):
     # eval, export and ship use the average; updated every weight_ema_every steps.

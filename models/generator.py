@@ -39,8 +39,10 @@ class SoundStream(keras.Model):
             name="rvq",
         )
         self.decoder = Decoder(cfg, name="decoder")
-        # int8-aware training (models/fake_quant.py): applied in the encoder when training=True
+        # int8-aware training (models/fake_quant.py): FakeQuant rounding applied in the
+        # encoder / decoder when training=True (None = float)
         self.encoder_fake_quant = None
+        self.decoder_fake_quant = None
 
     def build_all(self):
         """Create every weight by one tiny offline pass (float32)."""
@@ -52,16 +54,16 @@ class SoundStream(keras.Model):
         """audio [B, T] → dict(audio [B, T], codes [B, F, N_q], commit, emb)."""
         emb = self.encode_offline(audio, enc_flag, fq=self.encoder_fake_quant if training else None)
         q, codes, commit = self.quantizer(emb, n_q=n_q, training=training)
-        out = self.decode_offline(ops.cast(q, emb.dtype), dec_flag)
+        out = self.decode_offline(ops.cast(q, emb.dtype), dec_flag, fq=self.decoder_fake_quant if training else None)
         return {"audio": out, "codes": codes, "commit": commit, "emb": emb}
 
     def encode_offline(self, audio, flag=None, fq=None):
         """audio [B, T] → embeddings [B, T / frame_size, D] (``fq``: see :class:`Encoder`)."""
         return self.encoder(ops.expand_dims(audio, -1), flag=flag, fq=fq)
 
-    def decode_offline(self, emb, flag=None):
-        """embeddings [B, F, D] → audio [B, F * frame_size]."""
-        return ops.squeeze(self.decoder(emb, flag=flag), -1)
+    def decode_offline(self, emb, flag=None, fq=None):
+        """embeddings [B, F, D] → audio [B, F * frame_size] (``fq``: see :class:`Decoder`)."""
+        return ops.squeeze(self.decoder(emb, flag=flag, fq=fq), -1)
 
     # ---- streaming -------------------------------------------------------------------
     def encoder_state_specs(self):

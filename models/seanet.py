@@ -87,7 +87,11 @@ class Encoder(StreamingModule):
 
 
 class Decoder(StreamingModule):
-    """Causal SEANet decoder with optional FiLM (flag per example)."""
+    """Causal SEANet decoder with optional FiLM (flag per example).
+
+    ``fq`` (training only): a :class:`~.fake_quant.FakeQuant` applied at every tensor
+    the full-int8 TFLite decoder rounds (its input embedding, each conv / upsampler
+    output, LeakyReLU, residual sum and FiLM output, and the output audio); None = float."""
 
     def __init__(self, cfg: ModelConfig, **kwargs):
         super().__init__(**kwargs)
@@ -105,20 +109,21 @@ class Decoder(StreamingModule):
             self.films.append(FiLM(name=f"block{i}_film") if cfg.film else None)
         self.conv_out = CausalConv1D(1, cfg.kernel_size, name="conv_out")
 
-    def forward(self, x, cursor, flag=None):
+    def forward(self, x, cursor, flag=None, fq=None):
         slope = self.cfg.leaky_slope
+        q = fq or identity
         if flag is None:
             flag = ops.zeros((ops.shape(x)[0],), dtype=x.dtype)
-        y = x
+        y = q(x)
         if self.film_in is not None:
-            y = self.film_in(y, flag)
-        y = run_leaf(self.conv_in, y, cursor)
+            y = q(self.film_in(y, flag))
+        y = q(run_leaf(self.conv_in, y, cursor))
         for up, units, film in zip(self.ups, self.units, self.films):
-            y = ops.leaky_relu(y, slope)
-            y = run_leaf(up, y, cursor)
+            y = q(ops.leaky_relu(y, slope))
+            y = q(run_leaf(up, y, cursor))
             for unit in units:
-                y = run_module(unit, y, cursor)
+                y = run_module(unit, y, cursor, fq=fq)
             if film is not None:
-                y = film(y, flag)
-        y = ops.leaky_relu(y, slope)
-        return run_leaf(self.conv_out, y, cursor)
+                y = q(film(y, flag))
+        y = q(ops.leaky_relu(y, slope))
+        return q(run_leaf(self.conv_out, y, cursor))

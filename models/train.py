@@ -72,10 +72,13 @@ def build(tc):
         keras.mixed_precision.set_dtype_policy("mixed_bfloat16")
     mc = tc.model_config()
     gen = SoundStream(mc, rvq_decay=tc.rvq_decay, rvq_dead_threshold=tc.rvq_dead_threshold).build_all()
-    if tc.encoder_fake_quant_bits:
+    if tc.encoder_fake_quant_bits or tc.decoder_fake_quant_bits:
         from .fake_quant import FakeQuant
 
-        gen.encoder_fake_quant = FakeQuant(tc.encoder_fake_quant_bits, tc.fake_quant_margin)
+        if tc.encoder_fake_quant_bits:
+            gen.encoder_fake_quant = FakeQuant(tc.encoder_fake_quant_bits, tc.fake_quant_margin)
+        if tc.decoder_fake_quant_bits:
+            gen.decoder_fake_quant = FakeQuant(tc.decoder_fake_quant_bits, tc.fake_quant_margin)
     disc = Discriminators(name="disc")
     disc(np.zeros((1, int(tc.segment_seconds * mc.sample_rate)), np.float32))
     g_opt = keras.optimizers.Adam(tc.lr_generator, beta_1=tc.adam_beta1, beta_2=tc.adam_beta2, clipnorm=None)

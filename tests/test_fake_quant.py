@@ -57,3 +57,30 @@ def test_only_the_training_pass_of_the_encoder_is_quantized():
     noisy = np.asarray(model(x, training=True)["emb"])
     err = np.sqrt(np.mean((noisy - clean) ** 2)) / np.sqrt(np.mean(clean**2))
     assert 0 < err < 0.2
+
+
+def test_only_the_training_pass_of_the_decoder_is_quantized():
+    cfg = PRESETS["tiny"]
+    model = SoundStream(cfg).build_all()
+    x = (0.3 * np.sin(np.arange(cfg.frame_size * 8) * 0.05))[None].astype(np.float32)
+    clean = np.asarray(model(x, training=False)["audio"])
+    calls = []
+
+    def recording(t):
+        calls.append(tuple(t.shape))
+        return FakeQuant(8, 1.0)(t)
+
+    model.decoder_fake_quant = recording
+    # inference (training=False) and the streaming step are untouched
+    assert np.array_equal(np.asarray(model(x, training=False)["audio"]), clean) and not calls
+    emb = model.quantizer.decode(model.quantizer.encode(model.encode_offline(x), None))
+    states = [np.asarray(s) for s in model.decoder.initial_states((1, cfg.embedding_dim))]
+    y, _ = model.decode_step(emb[:, :1], states)
+    assert np.allclose(np.asarray(y)[0], clean[0, : cfg.frame_size], atol=1e-5) and not calls
+    # the training pass rounds the decoder's tensors, from its input embedding to the output audio
+    model(x, training=True)
+    assert calls[0][-1] == cfg.embedding_dim and calls[-1] == (1, x.shape[1], 1)
+    # rounding every decoder tensor: close to float, not equal
+    noisy = np.asarray(model.decode_offline(emb, fq=FakeQuant(8, 1.0)))
+    err = np.sqrt(np.mean((noisy - clean) ** 2)) / np.sqrt(np.mean(clean**2))
+    assert 0 < err < 0.3

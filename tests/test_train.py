@@ -145,15 +145,18 @@ def test_discriminator_warmup_keeps_the_generator_frozen(corpus, tmp_path):
 
 
 def test_int8_aware_fine_tuning_trains_the_same_variables(corpus, tmp_path):
-    """encoder_fake_quant_bits: the training pass rounds the encoder's activations; the
-    checkpoint holds exactly the variables of a float run (no new weights or state)."""
-    plain, aware = tmp_path / "plain", tmp_path / "aware"
-    _train(_config(corpus, 2), plain)
-    _train(_config(corpus, 2, encoder_fake_quant_bits=8, fake_quant_margin=1.25), aware)
-    a, b = _weights(plain, 2), _weights(aware, 2)
-    assert a.keys() == b.keys()
-    enc = [k for k in a if k.startswith("gen/") and "encoder" in k and "kernel" in k]
-    assert enc and any(not np.allclose(a[k], b[k]) for k in enc)  # the rounding changed the updates
+    """encoder/decoder_fake_quant_bits: the training pass rounds the encoder's and the
+    decoder's activations; the checkpoint holds exactly the variables of a float run (no
+    new weights or state)."""
+    _train(_config(corpus, 2), tmp_path / "plain")
+    a = _weights(tmp_path / "plain", 2)
+    kernels = [k for k in a if k.startswith("gen/") and "kernel" in k]
+    for half in ("encoder", "decoder"):  # each switch alone changes the updates
+        run = tmp_path / half
+        _train(_config(corpus, 2, fake_quant_margin=1.25, **{f"{half}_fake_quant_bits": 8}), run)
+        b = _weights(run, 2)
+        assert a.keys() == b.keys()
+        assert kernels and any(not np.allclose(a[k], b[k]) for k in kernels), half
 
 
 def test_max_minutes_stops_with_checkpoint_and_export(corpus, tmp_path):
