@@ -133,6 +133,9 @@ class TrainConfig:
     kmeans_iters: int = 10
     rvq_decay: float = 0.99
     rvq_dead_threshold: float = 0.02  # EMA usage per step; mean usage is B*T/K ~ 0.2
+    # > 0: a code is dead below this fraction of its stage's mean EMA usage instead
+    # (quantizer dropout leaves the late stages few rows; models/rvq.py), e.g. 0.1
+    rvq_dead_fraction: float = 0.0
     # int8-aware fine-tuning (models/fake_quant.py): round the encoder's / decoder's
     # activations to an 8-bit grid in training (0 = off), ranges = margin x the batch's;
     # see converter int8 (the decoder's matters for --int8-decoder int8).

@@ -26,7 +26,7 @@ from .seanet import Decoder, Encoder
 
 
 class SoundStream(keras.Model):
-    def __init__(self, cfg: ModelConfig, rvq_decay=0.99, rvq_dead_threshold=0.02, **kwargs):
+    def __init__(self, cfg: ModelConfig, rvq_decay=0.99, rvq_dead_threshold=0.02, rvq_dead_fraction=0.0, **kwargs):
         super().__init__(**kwargs)
         self.cfg = cfg
         self.encoder = Encoder(cfg, name="encoder")
@@ -36,6 +36,7 @@ class SoundStream(keras.Model):
             cfg.embedding_dim,
             decay=rvq_decay,
             dead_threshold=rvq_dead_threshold,
+            dead_fraction=rvq_dead_fraction,
             name="rvq",
         )
         self.decoder = Decoder(cfg, name="decoder")

@@ -5,8 +5,14 @@ ones with a codebook of ``codebook_size`` vectors of dimension ``D``.
 
 * k-means initialisation on the first training batch(es): :meth:`kmeans_init`.
 * EMA codebook updates (decay ``decay``) with Laplace smoothing.
-* Restart of dead codes (EMA usage below ``dead_threshold``) from random
-  vectors of the current batch's residuals.
+* Restart of dead codes from random vectors of the residuals this stage
+  quantized in the current batch.
+  A code is dead when its EMA usage (rows per step) is below ``dead_threshold``,
+  or, with ``dead_fraction > 0``, below that fraction of its own stage's mean
+  usage. Under quantizer dropout stage q sees only ``(N_q - q) / N_q`` of the rows,
+  so one absolute threshold keeps restarting the late stages' codes (speech16k,
+  batch 8 × 24 frames: mean usage 0.19 rows/step in stage 0, 0.008 in stage 23,
+  against a threshold of 0.02); the relative one treats every stage alike.
 * Commitment loss ``mean ||r_q - sg(c_q)||^2`` and straight-through gradients.
 * Quantizer dropout: ``n_q`` per example; stages ``q >= n_q`` contribute nothing
   and receive no codebook update from that example.
@@ -31,6 +37,7 @@ class ResidualVectorQuantizer(keras.layers.Layer):
         dim=64,
         decay=0.99,
         dead_threshold=0.5,
+        dead_fraction=0.0,
         epsilon=1e-5,
         **kwargs,
     ):
@@ -41,6 +48,9 @@ class ResidualVectorQuantizer(keras.layers.Layer):
         self.dim = dim
         self.decay = decay
         self.dead_threshold = dead_threshold
+        if not 0.0 <= dead_fraction < 1.0:
+            raise ValueError(f"dead_fraction must be in [0, 1), got {dead_fraction}")
+        self.dead_fraction = dead_fraction
         self.epsilon = epsilon
         self.seed_gen = keras.random.SeedGenerator(1234)
 
@@ -148,13 +158,24 @@ class ResidualVectorQuantizer(keras.layers.Layer):
         n = ops.sum(cs)
         smoothed = (cs + self.epsilon) / (n + k * self.epsilon) * n
         cb = es / smoothed[:, None]
-        # restart dead codes from random residuals of this batch
-        dead = cs < self.dead_threshold
-        rows = keras.random.randint((k,), 0, ops.shape(flat)[0], seed=self.seed_gen)
+        # restart dead codes from random residuals of this batch, with the usage they
+        # are judged by: 1 (absolute threshold) or the stage's mean (relative)
+        if self.dead_fraction > 0:
+            mean_use = n / k
+            dead = cs < self.dead_fraction * mean_use
+            restart = ops.ones_like(cs) * mean_use
+        else:
+            dead = cs < self.dead_threshold
+            restart = ops.ones_like(cs)
+        # drawn from the rows this stage quantized: a row past its example's n_q still
+        # holds the larger residual of an earlier stage and would make a code that fits
+        # nothing this stage sees (and dies again)
+        pick = ops.where(active > 0, 0.0, -1e9)[None, :]  # [1, N] log-weights
+        rows = ops.reshape(keras.random.categorical(pick, k, seed=self.seed_gen), (k,))
         fresh = ops.take(flat, rows, axis=0)
         cb = ops.where(dead[:, None], fresh, cb)
-        es = ops.where(dead[:, None], fresh, es)
-        cs = ops.where(dead, ops.ones_like(cs), cs)
+        es = ops.where(dead[:, None], fresh * restart[:, None], es)
+        cs = ops.where(dead, restart, cs)
         self.cluster_sizes[q].assign(ops.where(has_data, cs, old_cs))
         self.embed_sums[q].assign(ops.where(has_data, es, old_es))
         self.codebooks[q].assign(ops.where(has_data, cb, old_cb))

@@ -71,7 +71,9 @@ def build(tc):
     if tc.mixed_bfloat16:
         keras.mixed_precision.set_dtype_policy("mixed_bfloat16")
     mc = tc.model_config()
-    gen = SoundStream(mc, rvq_decay=tc.rvq_decay, rvq_dead_threshold=tc.rvq_dead_threshold).build_all()
+    gen = SoundStream(
+        mc, rvq_decay=tc.rvq_decay, rvq_dead_threshold=tc.rvq_dead_threshold, rvq_dead_fraction=tc.rvq_dead_fraction
+    ).build_all()
     if tc.encoder_fake_quant_bits or tc.decoder_fake_quant_bits:
         from .fake_quant import FakeQuant
 

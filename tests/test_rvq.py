@@ -67,3 +67,46 @@ def test_straight_through_gradient():
         loss = tf.reduce_sum(q * 3.0)
     g = tape.gradient(loss, x)
     assert np.allclose(np.asarray(g), 3.0)
+
+
+def _stage1_setup(cluster_sizes, **kw):
+    """2-stage RVQ whose stage-1 EMA state is frozen (decay 1) at ``cluster_sizes`` [16]."""
+    rvq = ResidualVectorQuantizer(num_quantizers=2, codebook_size=16, dim=8, decay=1.0, **kw)
+    rvq.build()
+    rvq.kmeans_init(_data(400, seed=4), iters=3)
+    cs = np.asarray(cluster_sizes, "float32")
+    rvq.cluster_sizes[1].assign(cs)
+    rvq.embed_sums[1].assign(np.asarray(rvq.codebooks[1]) * cs[:, None])
+    return rvq
+
+
+def _restarted(rvq, before):
+    return np.linalg.norm(np.asarray(rvq.codebooks[1]) - before, axis=1) > 1e-3
+
+
+def test_dead_codes_judged_against_the_stage_mean_with_dead_fraction():
+    usage = [0.01] * 8 + [1.0] * 8  # stage mean 0.505
+    x = _data(64, seed=5).reshape(4, 16, 8)
+    for kw, expect in ((dict(dead_threshold=2.0), [True] * 16),  # absolute: all below 2.0
+                       (dict(dead_threshold=2.0, dead_fraction=0.1), [True] * 8 + [False] * 8)):
+        rvq = _stage1_setup(usage, **kw)
+        before = np.asarray(rvq.codebooks[1]).copy()
+        rvq(x, training=True)
+        assert _restarted(rvq, before).tolist() == expect, kw
+    # restarted codes start at the stage's mean usage, not at 1
+    assert np.allclose(np.asarray(rvq.cluster_sizes[1])[:8], 0.505, atol=1e-3)
+    with pytest.raises(ValueError):
+        ResidualVectorQuantizer(dead_fraction=1.5)
+
+
+def test_dead_codes_restart_from_rows_the_stage_quantized():
+    """With quantizer dropout only example 0 reaches stage 1; every restarted stage-1
+    code must be one of ITS residuals, not a row that stopped at stage 0."""
+    rvq = _stage1_setup([0.0] * 16, dead_threshold=0.5)  # every stage-1 code dead
+    x = _data(64, seed=6).reshape(4, 16, 8) * np.array([1.0, 5.0, 5.0, 5.0], "float32")[:, None, None]
+    cb0 = np.asarray(rvq.codebooks[0]).copy()
+    r0 = x[0] - cb0[np.asarray(rvq.encode(x[:1], 1))[0, :, 0]]  # example 0's stage-1 input [16, 8]
+    rvq(x, n_q=np.array([2, 1, 1, 1], "int32"), training=True)
+    cb1 = np.asarray(rvq.codebooks[1])
+    dist = np.linalg.norm(cb1[:, None, :] - r0[None], axis=-1).min(axis=1)
+    assert (dist < 1e-4).all(), dist
