@@ -71,7 +71,8 @@ def latest_step(run_dir):
 def load_checkpoint(run_dir, step, gen, disc, g_opt, d_opt, ema=None):
     """Restore the models and optimizers of ``step``; returns its meta dict. ``ema`` (a
     :class:`~.weight_ema.WeightEMA`): its shadow is restored too, or restarted at the
-    loaded weights when the checkpoint has none (a run that had no EMA)."""
+    loaded weights when the checkpoint has none (a run that had no EMA); the meta dict
+    then says which in ``"weight_ema"`` (``"restored"`` / ``"restarted"``)."""
     run = Path(run_dir)
     with np.load(run / f"ckpt_{step:08d}.npz") as z:
         arrays = {k: z[k] for k in z.files}
@@ -79,7 +80,11 @@ def load_checkpoint(run_dir, step, gen, disc, g_opt, d_opt, ema=None):
     assign_from_arrays(disc.variables, arrays, "disc/")
     _assign_opt(g_opt, arrays, "gopt/")
     _assign_opt(d_opt, arrays, "dopt/")
-    if ema is not None and not ema.load(arrays):
-        ema.reset()
-        print(f"weight EMA starts at step {step} (the checkpoint had none)", flush=True)
-    return json.loads((run / f"ckpt_{step:08d}.json").read_text())
+    meta = json.loads((run / f"ckpt_{step:08d}.json").read_text())
+    if ema is not None:
+        if ema.load(arrays):
+            meta["weight_ema"] = "restored"
+        else:
+            ema.reset()
+            meta["weight_ema"] = "restarted"
+    return meta

@@ -219,6 +219,8 @@ def main(argv=None):
         batches.set_state(meta["data_state"])
         wall0 = meta.get("wall_seconds", 0.0)
         print(f"resumed {run} at step {step}", flush=True)
+        if meta.get("weight_ema") == "restarted":
+            print(f"weight EMA starts at step {step} (the checkpoint had none)", flush=True)
     else:
         step = 0
         (run / "train_config.json").write_text(json.dumps(tc.to_dict(), indent=2))

@@ -117,6 +117,14 @@ def test_weight_ema_resumes_exactly_and_is_what_gets_exported(corpus, tmp_path):
     np.testing.assert_allclose(kernel.numpy(), shadow[key], rtol=1e-6)
 
 
+def test_weight_ema_turned_on_at_resume_starts_at_the_loaded_weights(corpus, tmp_path):
+    run = tmp_path / "late_ema"
+    _train(_config(corpus, 2), run)
+    r = _train(_config(corpus, 3, weight_ema_decay=0.5, weight_ema_every=1), run)
+    assert "weight EMA starts at step 2 (the checkpoint had none)" in r.stdout
+    assert any(k.startswith("gema/") for k in _weights(run, 3))
+
+
 def test_discriminator_warmup_keeps_the_generator_frozen(corpus, tmp_path):
     """d_warmup_steps: the warm-started generator is untouched while the discriminators train."""
     src = tmp_path / "src"
