@@ -19,7 +19,7 @@ import pytest
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 pytest.importorskip("tensorflow")
 
-from sscodec.converter.flatbuffer_ops import flex_ops, op_counts  # noqa: E402
+from sscodec.converter.flatbuffer_ops import float_compute_nodes, flex_ops, op_counts  # noqa: E402
 from sscodec.manifest import GRAPH_ROLES, ManifestError, load_manifest  # noqa: E402
 
 TINY = Path(__file__).parent / "data" / "tiny_codec"
@@ -58,6 +58,27 @@ def test_int8_decoder_choice(tmp_path):
     m = load_manifest(convert(TINY / "keras", tmp_path / "full", "int8", calib, int8_decoder="int8").parent)
     assert m.graphs["decoder"].precision == "int8" and m.graphs["encoder"].precision == "int8"
     assert "QUANTIZE" in op_counts(m.graph_path("decoder").read_bytes())
+    assert float_compute_nodes(m.graph_path("decoder").read_bytes()) == [] and "float_nodes" not in m.raw["graphs"]["decoder"]
+    # int8-float-out: integer except the output conv (and the reshape after it)
+    m2 = load_manifest(convert(TINY / "keras", tmp_path / "fout", "int8", calib, int8_decoder="int8-float-out").parent)
+    dec = m2.graph_path("decoder").read_bytes()
+    nodes = m2.raw["graphs"]["decoder"]["float_nodes"]
+    assert m2.graphs["decoder"].precision == "int8" and len(nodes) == 2
+    assert sorted(float_compute_nodes(dec)) == sorted(nodes)
+    assert op_counts(dec)["CONV_2D"] == op_counts(m.graph_path("decoder").read_bytes())["CONV_2D"]
+    # its audio is closer to the float32 graph's than the full-integer decoder's
+    from sscodec.converter.verify import GraphStream
+
+    f32 = load_manifest(TINY / "float32")
+    x = (0.3 * np.sin(np.arange(f32.frame_size * 20) * 0.03)).astype(np.float32)
+    outs = {}
+    for name, man in (("f32", f32), ("int8", m), ("fout", m2)):
+        st = GraphStream(man)
+        codes = [st.encode_frame(x[i * man.frame_size : (i + 1) * man.frame_size])[1] for i in range(20)]
+        st.reset()
+        outs[name] = np.concatenate([st.decode_frame(c, 4) for c in codes])
+    err = {k: float(np.sqrt(np.mean((outs[k] - outs["f32"]) ** 2))) for k in ("int8", "fout")}
+    assert err["fout"] < err["int8"], err
     with pytest.raises(ConversionError, match="int8 decoder"):
         convert(TINY / "keras", tmp_path / "bad", "int8", calib, int8_decoder="int4")
     assert not (tmp_path / "bad").exists()

@@ -24,9 +24,10 @@ def add_arguments(p):
         "calibrated on --calibration audio, decoder as --int8-decoder). RVQ graphs stay float32 in every precision.",
     )
     p.add_argument(
-        "--int8-decoder", choices=["dynamic-int8", "int8"], default="dynamic-int8",
+        "--int8-decoder", choices=["dynamic-int8", "int8", "int8-float-out"], default="dynamic-int8",
         help="decoder precision with --precision int8: dynamic-int8 (default: int8 weights, float activations; "
-        "8-bit activations cost audible quality) or int8 (full integer, e.g. for integer-only accelerators)",
+        "8-bit activations cost audible quality), int8 (full integer, e.g. for integer-only accelerators) or "
+        "int8-float-out (integer except the output conv, which keeps the audio off an 8-bit grid)",
     )
     p.add_argument("--calibration", metavar="AUDIO_DIR", help="folder of real audio for int8 calibration (any format/rate)")
 
