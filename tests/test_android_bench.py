@@ -232,3 +232,20 @@ def test_decoded_snr_rule():
         scale = np.sqrt(np.sum(x.astype(np.float64) ** 2) / np.sum(noise.astype(np.float64) ** 2) / 10 ** (snr / 10))
         assert decoded_snr_db(x, x + scale * noise) == pytest.approx(snr, abs=0.01)
     assert 20.0 < INT8_DECODER_MIN_SNR_DB < 40.0
+
+
+def test_integer_decoder_rule_follows_the_manifest(tmp_path):
+    """Bit-identical decoded audio is required only of an all-integer decoder graph."""
+    import shutil
+
+    from sscodec.commands.android_bench import _integer_decoder
+
+    src = REPO_ROOT / "tests" / "data" / "tiny_codec" / "int8"
+    assert not _integer_decoder(src)  # the default int8 folder: float-activation decoder
+    for name, extra in (("full", {}), ("fout", {"float_nodes": ["conv_out", "audio"]})):
+        d = tmp_path / name
+        shutil.copytree(src, d)
+        doc = json.loads((d / "manifest.json").read_text())
+        doc["graphs"]["decoder"].update({"precision": "int8", **extra})
+        (d / "manifest.json").write_text(json.dumps(doc))
+        assert _integer_decoder(d) == (name == "full"), name
