@@ -7,7 +7,8 @@
    GPU burst brought back, whose checkpoints stayed on that machine; RUN_DIR then
    only supplies ``log.csv``/``eval.csv`` if it has them);
 2. converts it to ``OUT/float32``, ``OUT/dynamic-int8`` and ``OUT/int8``
-   (int8 calibrated on real training speech). The RVQ graphs are float32 in every
+   (int8 calibrated on real training speech; its decoder as ``--int8-decoder``,
+   default dynamic-int8, see ``sscodec convert``). The RVQ graphs are float32 in every
    precision and byte-identical, so the dynamic-int8 and int8 folders hold relative
    symlinks to ``../float32/rvq_*.tflite`` (one copy in git; a wheel or bundle
    carries real files);
@@ -64,7 +65,7 @@ def _stage_model_dir(src, dst, run_id=None):
 
 
 def ship(run_dir, out, calibration, verify_audio, *, step=None, run_id=None, from_model_dir=None,
-         verify_clips=3, verify_seconds=6.0):
+         verify_clips=3, verify_seconds=6.0, int8_decoder="dynamic-int8"):
     """Build the model folder in ``OUT.staging`` and swap it in; on any error nothing
     of the staging folder is left and ``out`` is untouched."""
     out = Path(out)
@@ -73,7 +74,7 @@ def ship(run_dir, out, calibration, verify_audio, *, step=None, run_id=None, fro
     staging.mkdir(parents=True)
     try:
         _build(run_dir, out, staging, calibration, verify_audio, step=step, run_id=run_id, from_model_dir=from_model_dir,
-               verify_clips=verify_clips, verify_seconds=verify_seconds)
+               verify_clips=verify_clips, verify_seconds=verify_seconds, int8_decoder=int8_decoder)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -83,7 +84,8 @@ def ship(run_dir, out, calibration, verify_audio, *, step=None, run_id=None, fro
     return out
 
 
-def _build(run_dir, out, staging, calibration, verify_audio, *, step, run_id, from_model_dir, verify_clips, verify_seconds):
+def _build(run_dir, out, staging, calibration, verify_audio, *, step, run_id, from_model_dir, verify_clips, verify_seconds,
+           int8_decoder):
     from ..converter.convert import convert
     from ..converter.verify import dump, format_report, load_clips, verify
     from .export import export_checkpoint
@@ -94,7 +96,8 @@ def _build(run_dir, out, staging, calibration, verify_audio, *, step, run_id, fr
     else:
         export_checkpoint(run_dir, staging / "keras", step, run_id)
     for precision in PRECISIONS:
-        convert(staging / "keras", staging / precision, precision, calibration if precision == "int8" else None)
+        convert(staging / "keras", staging / precision, precision, calibration if precision == "int8" else None,
+                int8_decoder=int8_decoder)
         print(f"converted {precision}", flush=True)
     for f in link_identical_graphs(staging):
         print(f"{f.relative_to(staging)} -> {f.readlink()}", flush=True)
@@ -133,13 +136,17 @@ def main(argv=None):
     p.add_argument("--step", type=int)
     p.add_argument("--run-id")
     p.add_argument("--from-model-dir", metavar="DIR", help="ship this exported model directory instead of RUN_DIR's checkpoint")
+    from ..converter.convert import INT8_DECODER_CHOICES
+
+    p.add_argument("--int8-decoder", default="dynamic-int8", choices=INT8_DECODER_CHOICES,
+                   help="the int8 folder's decoder precision (default dynamic-int8; see sscodec convert)")
     a = p.parse_args(argv)
     from .. import paths
 
     audio = a.verify_audio or [str(paths.SAMPLE_SPEECH)]
     try:
         out = ship(a.run_dir, a.out, a.calibration, audio, step=a.step, run_id=a.run_id, from_model_dir=a.from_model_dir,
-                   verify_clips=a.verify_clips, verify_seconds=a.verify_seconds)
+                   verify_clips=a.verify_clips, verify_seconds=a.verify_seconds, int8_decoder=a.int8_decoder)
     except Exception as e:  # noqa: BLE001 - report and fail
         sys.exit(f"error: {e}")
     print(f"shipped {out}")
