@@ -126,6 +126,6 @@ class Decoder(StreamingModule):
             if film is not None:
                 y = q(film(y, flag))
         y = q(ops.leaky_relu(y, slope))
-        # the output audio stays float: the int8 decoder graph keeps its last conv float,
-        # because an 8-bit audio grid alone costs ≈ 0.1 ViSQOL (converter/convert.py)
+        # the output audio stays float, as in the int8-float-out decoder graph: an 8-bit
+        # audio grid alone costs ≈ 0.1 ViSQOL, whatever the training (converter/convert.py)
         return run_leaf(self.conv_out, y, cursor)
