@@ -138,7 +138,8 @@ class TrainConfig:
     rvq_dead_fraction: float = 0.0
     # int8-aware fine-tuning (models/fake_quant.py): round the encoder's / decoder's
     # activations to an 8-bit grid in training (0 = off), ranges = margin x the batch's;
-    # see converter int8 (the decoder's matters for --int8-decoder int8).
+    # see converter int8 (the decoder's is for --int8-decoder int8 / int8-float-out; it
+    # cost the float model 0.1 ViSQOL in run r9, see the model card).
     encoder_fake_quant_bits: int = 0
     decoder_fake_quant_bits: int = 0
     fake_quant_margin: float = 2.0
