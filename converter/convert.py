@@ -51,10 +51,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..manifest import GRAPH_ROLES, PRECISIONS, write_manifest
+from ..manifest import GRAPH_ROLES, INT8_DECODER_CHOICES, PRECISIONS, write_manifest
 
 CALIBRATION_FRAMES = 400
-INT8_DECODER_CHOICES = ("dynamic-int8", "int8", "int8-float-out")
 
 
 class ConversionError(Exception):

@@ -15,11 +15,10 @@ def _builtin_names():
     return {v: k for k, v in vars(schema.BuiltinOperator).items() if not k.startswith("_")}
 
 
-def op_list(flatbuffer: bytes) -> list[str]:
-    """Names of every operator in every subgraph, in order (custom ops by their custom code)."""
+def _op_codes(model) -> list[str]:
+    """Operator name of each of the model's operator codes (custom ops as ``CUSTOM:<code>``)."""
     from ai_edge_litert import schema_py_generated as schema
 
-    model = schema.Model.GetRootAs(bytearray(flatbuffer), 0)
     names = _builtin_names()
     codes = []
     for i in range(model.OperatorCodesLength()):
@@ -29,6 +28,15 @@ def op_list(flatbuffer: bytes) -> list[str]:
             codes.append("CUSTOM:" + (oc.CustomCode() or b"").decode())
         else:
             codes.append(names.get(code, f"BUILTIN_{code}"))
+    return codes
+
+
+def op_list(flatbuffer: bytes) -> list[str]:
+    """Names of every operator in every subgraph, in order (custom ops by their custom code)."""
+    from ai_edge_litert import schema_py_generated as schema
+
+    model = schema.Model.GetRootAs(bytearray(flatbuffer), 0)
+    codes = _op_codes(model)
     ops = []
     for s in range(model.SubgraphsLength()):
         sg = model.Subgraphs(s)
@@ -59,9 +67,7 @@ def _tensor_ops(flatbuffer: bytes):
     from ai_edge_litert import schema_py_generated as schema
 
     model = schema.Model.GetRootAs(bytearray(flatbuffer), 0)
-    names = _builtin_names()
-    codes = [names.get(max(oc.BuiltinCode(), oc.DeprecatedBuiltinCode()), "?")
-             for oc in (model.OperatorCodes(i) for i in range(model.OperatorCodesLength()))]
+    codes = _op_codes(model)
     sg = model.Subgraphs(0)
     tensors = [(sg.Tensors(i).Name().decode(), sg.Tensors(i).Type() == schema.TensorType.FLOAT32)
                for i in range(sg.TensorsLength())]

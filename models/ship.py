@@ -136,7 +136,7 @@ def main(argv=None):
     p.add_argument("--step", type=int)
     p.add_argument("--run-id")
     p.add_argument("--from-model-dir", metavar="DIR", help="ship this exported model directory instead of RUN_DIR's checkpoint")
-    from ..converter.convert import INT8_DECODER_CHOICES
+    from ..manifest import INT8_DECODER_CHOICES
 
     p.add_argument("--int8-decoder", default="dynamic-int8", choices=INT8_DECODER_CHOICES,
                    help="the int8 folder's decoder precision (default dynamic-int8; see sscodec convert)")

@@ -74,13 +74,11 @@ def build(tc):
     gen = SoundStream(
         mc, rvq_decay=tc.rvq_decay, rvq_dead_threshold=tc.rvq_dead_threshold, rvq_dead_fraction=tc.rvq_dead_fraction
     ).build_all()
-    if tc.encoder_fake_quant_bits or tc.decoder_fake_quant_bits:
-        from .fake_quant import FakeQuant
+    from .fake_quant import FakeQuant
 
-        if tc.encoder_fake_quant_bits:
-            gen.encoder_fake_quant = FakeQuant(tc.encoder_fake_quant_bits, tc.fake_quant_margin)
-        if tc.decoder_fake_quant_bits:
-            gen.decoder_fake_quant = FakeQuant(tc.decoder_fake_quant_bits, tc.fake_quant_margin)
+    for half in ("encoder", "decoder"):  # int8-aware training of either half
+        bits = getattr(tc, f"{half}_fake_quant_bits")
+        setattr(gen, f"{half}_fake_quant", FakeQuant(bits, tc.fake_quant_margin) if bits else None)
     disc = Discriminators(name="disc")
     disc(np.zeros((1, int(tc.segment_seconds * mc.sample_rate)), np.float32))
     g_opt = keras.optimizers.Adam(tc.lr_generator, beta_1=tc.adam_beta1, beta_2=tc.adam_beta2, clipnorm=None)

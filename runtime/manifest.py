@@ -32,6 +32,9 @@ FORMAT = "sscodec-graphs"
 FORMAT_VERSION = 1
 GRAPH_ROLES = ("encoder", "rvq_encode", "rvq_decode", "decoder")
 PRECISIONS = ("float32", "dynamic-int8", "int8")
+# the decoder of an int8 folder: float activations (default), all-integer, or integer
+# except the output conv (its float ops listed in the graph's ``float_nodes``)
+INT8_DECODER_CHOICES = ("dynamic-int8", "int8", "int8-float-out")
 
 
 class ManifestError(SscodecError):
@@ -67,6 +70,12 @@ class GraphSpec:
     outputs: list[TensorSpec]
     states: list[dict] = field(default_factory=list)  # {"input","output","shape","layer"}
     precision: str = "float32"
+    float_nodes: list[str] = field(default_factory=list)  # ops left float in an int8 graph
+
+    @property
+    def all_integer(self) -> bool:
+        """An int8 graph with no float ops (bit-identical across CPUs)."""
+        return self.precision == "int8" and not self.float_nodes
 
     @classmethod
     def from_dict(cls, role, d):
@@ -79,6 +88,7 @@ class GraphSpec:
             outputs=[TensorSpec.from_dict(t) for t in d["outputs"]],
             states=list(d.get("states", [])),
             precision=str(d.get("precision", "float32")),
+            float_nodes=[str(n) for n in d.get("float_nodes", [])],
         )
 
 

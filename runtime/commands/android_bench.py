@@ -94,14 +94,13 @@ def _variants(args) -> dict:
 
 
 def _integer_decoder(folder) -> bool:
-    """Whether a converted folder's decoder graph is full-integer (its manifest says int8 and
-    lists no float ops: ``--int8-decoder int8-float-out`` keeps the output conv float, whose
-    kernels may round differently per CPU, so it is held to the int8 SNR rule)."""
+    """Whether a converted folder's decoder graph is all-integer (``--int8-decoder int8``; an
+    ``int8-float-out`` decoder keeps a float output conv, whose kernels may round differently
+    per CPU, so it is held to the int8 SNR rule)."""
     from sscodec.manifest import load_manifest
 
     m = load_manifest(folder, verify_hashes=False)
-    dec = m.raw.get("graphs", {}).get("decoder", {})
-    return "decoder" in m.graphs and m.graphs["decoder"].precision == "int8" and not dec.get("float_nodes")
+    return "decoder" in m.graphs and m.graphs["decoder"].all_integer
 
 
 def run(args) -> int:

@@ -10,6 +10,8 @@ Needs the training extra (TensorFlow): pip install 'sscodec[train]'.
 
 from __future__ import annotations
 
+from sscodec.manifest import INT8_DECODER_CHOICES
+
 HELP = "convert a trained model to state-carrying per-frame TFLite graphs"
 
 
@@ -24,7 +26,7 @@ def add_arguments(p):
         "calibrated on --calibration audio, decoder as --int8-decoder). RVQ graphs stay float32 in every precision.",
     )
     p.add_argument(
-        "--int8-decoder", choices=["dynamic-int8", "int8", "int8-float-out"], default="dynamic-int8",
+        "--int8-decoder", choices=INT8_DECODER_CHOICES, default="dynamic-int8",
         help="decoder precision with --precision int8: dynamic-int8 (default: int8 weights, float activations; "
         "8-bit activations cost audible quality), int8 (full integer, e.g. for integer-only accelerators) or "
         "int8-float-out (integer except the output conv, which keeps the audio off an 8-bit grid)",
