@@ -26,7 +26,7 @@ bool GetShape(const JsonValue* v, std::vector<int32_t>* out) {
   out->clear();
   for (const JsonValue& d : v->items()) {
     int64_t x = 0;
-    if (!d.GetInt(-1, 1 << 30, &x)) return false;
+    if (!d.GetInt(0, 1 << 30, &x)) return false;
     out->push_back(static_cast<int32_t>(x));
   }
   return true;
