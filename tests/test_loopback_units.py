@@ -247,3 +247,70 @@ def test_engine_underrun_grows_latency_then_trim_restores_it():
     base = lat[0]
     assert max(lat) > base + 0.04  # grew by the stall
     assert lat[-1] == pytest.approx(base, abs=0.015)  # and came back after the trim
+
+
+class _FakeStream:
+    """sounddevice.Stream stand-in: records abort/close; its abort can fail
+    like a dead ALSA stream's."""
+
+    opened: list = []
+
+    def __init__(self, **kw):
+        self.kw, self.calls, self.latency = kw, [], (0.01, 0.02)
+        _FakeStream.opened.append(self)
+
+    def start(self):
+        self.calls.append("start")
+
+    def abort(self):
+        self.calls.append("abort")
+        raise _FakeSd.PortAudioError("Wait timed out")
+
+    def close(self):
+        self.calls.append("close")
+
+    def stop(self):
+        self.calls.append("stop")
+
+
+class _FakeSd:
+    CallbackAbort = RuntimeError
+
+    class PortAudioError(Exception):
+        pass
+
+    Stream = _FakeStream
+
+
+class _FakeChannel:
+    def __init__(self):
+        self.calls = []
+
+    def start(self):
+        self.calls.append("start")
+
+    def stop(self):
+        self.calls.append("stop")
+
+
+def test_stalled_stream_is_restarted_twice_then_declared_dead():
+    _FakeStream.opened = []
+    ch = _FakeChannel()
+    eng = LoopbackEngine(_FakeSd, FrameCodec(), ch, DeviceChoice(0, 1, "in", "out", 16000, 1, 1))
+    eng.start()
+    first = _FakeStream.opened[0]
+    t0 = eng.last_callback
+    assert eng.watch_stall(t0 + 1.9) == "ok"
+    assert eng.watch_stall(t0 + 2.1) == "restarted"
+    # the stalled stream was aborted (its error swallowed) and closed; a new one runs on the same devices
+    assert first.calls == ["start", "abort", "close"] and len(_FakeStream.opened) == 2
+    assert _FakeStream.opened[1].kw["device"] == (0, 1) and _FakeStream.opened[1].calls == ["start"]
+    assert eng.stream is _FakeStream.opened[1] and eng.stream_restarts == 1
+    assert ch.calls == ["start"]  # the packet channel carried on
+    t1 = eng.last_callback
+    assert eng.watch_stall(t1 + 0.5) == "ok"  # the fresh stream gets its own 2 s
+    eng.last_callback = t1 + 1.0  # it called back once, then stalled too
+    assert eng.watch_stall(t1 + 3.5) == "restarted" and eng.stream_restarts == 2
+    assert eng.watch_stall(eng.last_callback + 2.5) == "dead" and len(_FakeStream.opened) == 3
+    eng.stop()
+    assert ch.calls == ["start", "stop"] and eng.stream is None

@@ -13,7 +13,9 @@ bitrate set (and sent, packet headers included), encode + decode time per
 20 ms frame, RTF, end-to-end latency (capture ADC -> playback DAC), PortAudio
 xruns, playback underruns, overruns (drops). A summary goes to stdout at the
 end. Devices run at the model's rate (16 kHz) when they accept it; otherwise
-at their own rate with soxr resampling on both sides.
+at their own rate with soxr resampling on both sides. A stream that stops
+calling back (e.g. an ALSA poll error after an underrun at start) is closed
+and reopened on the same devices, at most twice per run.
 
 Exit status: 0 (duration reached, q, Ctrl-C), 1 no usable audio device /
 model / stream error, 2 bad arguments.
@@ -22,6 +24,9 @@ model / stream error, 2 bad arguments.
 from __future__ import annotations
 
 HELP = "live mic -> codec -> speaker loop in real time (meter, bitrate/denoise switching, loss, jitter)"
+
+STALL_S = 2.0  # no audio callback for this long: the device stream has stalled
+STREAM_RESTARTS = 2  # stalled streams replaced per run before giving up (exit 1)
 
 
 def _latency_arg(value: str):
@@ -292,8 +297,13 @@ def run(args) -> int:
             if args.duration is not None and t >= args.duration:
                 break
             now = time.monotonic()
-            if now - engine.last_callback > 2.0:
-                error = "the audio device stopped delivering audio (no callback for 2 s)"
+            stall = engine.watch_stall(now, stall_s=STALL_S, max_restarts=STREAM_RESTARTS)
+            if stall == "restarted":
+                out.message(f"[{t:7.2f} s] the audio device stalled (no callback for {STALL_S:g} s): "
+                            f"restarted the stream ({engine.stream_restarts} of {STREAM_RESTARTS})")
+            elif stall == "dead":
+                error = (f"the audio device stopped delivering audio (no callback for {STALL_S:g} s, "
+                         f"{STREAM_RESTARTS} stream restarts did not help)")
                 break
             if now >= next_meter:
                 out.update(stats.line())

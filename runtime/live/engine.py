@@ -80,7 +80,8 @@ class LoopbackEngine:
     ``zeros_preroll``, ``underrun_events``, ``underrun_samples``,
     ``trimmed_samples``, ``input_dropped`` (model-rate samples), ``fifo_dropped``,
     ``overrun_events`` (any of those three),
-    ``xruns`` (PortAudio status flags by name), ``latency_s`` (last block's),
+    ``xruns`` (PortAudio status flags by name), ``stream_restarts`` (stalled
+    streams replaced), ``latency_s`` (last block's),
     and the sums in :meth:`take_latency`.
     """
 
@@ -121,6 +122,7 @@ class LoopbackEngine:
         self.playing = False
         self.latency_s = float("nan")
         self.last_callback = 0.0
+        self.stream_restarts = 0  # stalled streams replaced (restart_stream)
         self.max_callback_gap = 0.0  # s between callback starts (block period when all is well)
         self.max_callback_time = 0.0  # s spent in one callback
         self._zeros = 0  # Z: zeros inserted into the output (all kinds)
@@ -137,14 +139,33 @@ class LoopbackEngine:
     # -- control ------------------------------------------------------------
 
     def start(self) -> None:
-        d = self.devices
         self.channel.start()
+        self._open_stream()
+
+    def _open_stream(self) -> None:
+        d = self.devices
         self.stream = self._sd.Stream(samplerate=self.rate, blocksize=self.block, device=(d.input, d.output),
                                       channels=(d.input_channels, d.output_channels), dtype="float32",
                                       latency=self.latency_setting, callback=self._callback)
         self.stream_latency = tuple(float(v) for v in self.stream.latency)
         self.last_callback = time.monotonic()
         self.stream.start()
+
+    def restart_stream(self) -> None:
+        """Replace a stalled stream (no callbacks) by a fresh one on the same
+        devices; the channel, the codec, the FIFO and the counters carry on.
+        A PortAudio error from the dead stream's abort/close is ignored (it is
+        being thrown away); one from opening the new stream propagates."""
+        old, self.stream = self.stream, None
+        if old is not None:
+            for step in (old.abort, old.close):
+                try:
+                    step()
+                except self._sd.PortAudioError:
+                    pass
+        self.stream_restarts += 1
+        self.callback_realtime = None  # a new callback thread: set its priority again
+        self._open_stream()
 
     def stop(self) -> None:
         """Stop the stream (callbacks end), then the channel thread."""
@@ -155,6 +176,18 @@ class LoopbackEngine:
                 self.stream.close()
                 self.stream = None
         self.channel.stop()
+
+    def watch_stall(self, now: float, *, stall_s: float = 2.0, max_restarts: int = 2) -> str:
+        """For the owner's loop (now: ``time.monotonic()``): "ok" while
+        callbacks arrive; after stall_s seconds without one, "restarted" (the
+        stream was replaced by :meth:`restart_stream`) up to max_restarts
+        times per run, then "dead"."""
+        if now - self.last_callback <= stall_s:
+            return "ok"
+        if self.stream_restarts >= max_restarts:
+            return "dead"
+        self.restart_stream()
+        return "restarted"
 
     @property
     def captured_seconds(self) -> float:

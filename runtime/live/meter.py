@@ -133,6 +133,7 @@ class LiveStats:
                          "codec_samples_dropped": int(s["samples_dropped"]), "fifo_dropped": e.fifo_dropped,
                          "trim_events": e.trim_events},
             "xruns": dict(e.xruns),
+            "stream_restarts": e.stream_restarts,
             "callbacks": e.callbacks,
             "callback_max_gap_ms": 1000.0 * e.max_callback_gap,
             "callback_max_ms": 1000.0 * e.max_callback_time,
@@ -169,7 +170,8 @@ class LiveStats:
         lines.append(f"xruns    PortAudio: {xr}; playback underruns {pl['underrun_events']} "
                      f"({pl['underrun_ms']:.0f} ms of zeros); overruns {r['overruns']['events']} "
                      f"({pl['trim_events']} latency trims, {pl['trimmed_ms']:.0f} ms; "
-                     f"{r['overruns']['input_dropped_samples']} input samples dropped)")
+                     f"{r['overruns']['input_dropped_samples']} input samples dropped)"
+                     + (f"; {r['stream_restarts']} stalled stream(s) restarted" if r.get("stream_restarts") else ""))
         if p["loss_rate_setting"] > 0 or p["jitter_ms"] > 0 or p["lost"] or p["late"]:
             lines.append(f"channel  {p['lost']} lost, {p['late']} late of {p['sent']} packets "
                          f"(jitter {p['jitter_ms']:.0f} ms, jitter buffer {p['jitter_buffer_ms']:.0f} ms)")
