@@ -588,22 +588,26 @@ Status ExpectLyra(const TensorInfo& t, DType dtype, const std::vector<int32_t>& 
   return Status::Ok();
 }
 
+// Loads one of Lyra v2's graph files and opens its signature `key`.
+Status OpenLyraGraph(std::shared_ptr<Environment> env, const std::string& path, const std::string& key,
+                     const CompileOptions& compile, std::shared_ptr<Model>* model,
+                     std::unique_ptr<SignatureRunner>* runner) {
+  auto m = Model::FromFile(std::move(env), path, compile);
+  if (!m.ok()) return m.status();
+  auto r = (*m)->NewRunner(key);
+  if (!r.ok()) return r.status();
+  *model = std::move(m).value();
+  *runner = std::move(r).value();
+  return Status::Ok();
+}
+
 class LyraEncoder final : public EncoderPipeline {
  public:
   Status Init(std::shared_ptr<Environment> env, const std::string& dir, const PipelineOptions& o) {
     info_ = LyraInfo(dir, true);
-    auto enc = Model::FromFile(env, dir + "/soundstream_encoder.tflite", o.compile);
-    if (!enc.ok()) return enc.status();
-    auto q = Model::FromFile(env, dir + "/quantizer.tflite", o.compile);
-    if (!q.ok()) return q.status();
-    enc_model_ = std::move(enc).value();
-    q_model_ = std::move(q).value();
-    auto r1 = enc_model_->NewRunner("serving_default");
-    if (!r1.ok()) return r1.status();
-    auto r2 = q_model_->NewRunner("encode");
-    if (!r2.ok()) return r2.status();
-    enc_ = std::move(r1).value();
-    qenc_ = std::move(r2).value();
+    SSCODEC_RETURN_IF_ERROR(OpenLyraGraph(env, dir + "/soundstream_encoder.tflite", "serving_default",
+                                          o.compile, &enc_model_, &enc_));
+    SSCODEC_RETURN_IF_ERROR(OpenLyraGraph(env, dir + "/quantizer.tflite", "encode", o.compile, &q_model_, &qenc_));
     const SignatureInfo& e = enc_->info();
     const SignatureInfo& qe = qenc_->info();
     if (e.inputs.size() != 1 || e.outputs.size() != 1 || qe.inputs.size() != 2) {
@@ -668,18 +672,9 @@ class LyraDecoder final : public DecoderPipeline {
  public:
   Status Init(std::shared_ptr<Environment> env, const std::string& dir, const PipelineOptions& o) {
     info_ = LyraInfo(dir, true);
-    auto q = Model::FromFile(env, dir + "/quantizer.tflite", o.compile);
-    if (!q.ok()) return q.status();
-    auto dec = Model::FromFile(env, dir + "/lyragan.tflite", o.compile);
-    if (!dec.ok()) return dec.status();
-    q_model_ = std::move(q).value();
-    dec_model_ = std::move(dec).value();
-    auto r1 = q_model_->NewRunner("decode");
-    if (!r1.ok()) return r1.status();
-    auto r2 = dec_model_->NewRunner("serving_default");
-    if (!r2.ok()) return r2.status();
-    qdec_ = std::move(r1).value();
-    dec_ = std::move(r2).value();
+    SSCODEC_RETURN_IF_ERROR(OpenLyraGraph(env, dir + "/quantizer.tflite", "decode", o.compile, &q_model_, &qdec_));
+    SSCODEC_RETURN_IF_ERROR(OpenLyraGraph(env, dir + "/lyragan.tflite", "serving_default", o.compile,
+                                          &dec_model_, &dec_));
     const SignatureInfo& qd = qdec_->info();
     const SignatureInfo& d = dec_->info();
     if (qd.inputs.size() != 1 || qd.outputs.size() != 1 || d.inputs.size() != 1 ||
