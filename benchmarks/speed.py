@@ -71,8 +71,9 @@ class SscodecRunners:
         for role, g in manifest.graphs.items():
             mod = load_model(manifest.graph_path(role), num_threads=1)
             self.models[role] = mod
-            self.r[role] = mod.runner(g.signature)
-            self.omap[role] = _output_map(mod.signature(g.signature), [t.name for t in g.outputs])
+            key = g.signature_for(nq) if role == "rvq_encode" else g.signature  # as the native pipeline picks
+            self.r[role] = mod.runner(key)
+            self.omap[role] = _output_map(mod.signature(key), [t.name for t in g.outputs])
 
     def _in(self, role, name):
         return self.r[role].input(name)
@@ -119,7 +120,7 @@ class SscodecInterpreter:
         t["encoder"] = time.perf_counter() - t0
         nq = np.array([self.nq], np.int32)
         t0 = time.perf_counter()
-        codes = s.runners["rvq_encode"](embedding=out["embedding"], num_quantizers=nq)["codes"]
+        codes = s.rvq_encode(out["embedding"], self.nq)[None]
         t["rvq_encode"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         emb = s.runners["rvq_decode"](codes=codes.astype(np.int32), num_quantizers=nq)["embedding"]

@@ -113,9 +113,12 @@ def calibration_frames(graphs, audio_clips, n_frames=CALIBRATION_FRAMES, seed=0,
     return enc_in, dec_in
 
 
-def to_tflite(concrete_fn, module, precision, representative=None, float_nodes=()):
-    """Convert one concrete function; returns flatbuffer bytes. ``float_nodes`` (int8
-    only): names of ops to leave in float32 (see :func:`_run_converter`)."""
+def to_tflite(concrete_fn, module, precision, representative=None, float_nodes=(), extra_signatures=None):
+    """Convert one concrete function (signature ``serving_default``); returns
+    flatbuffer bytes. ``float_nodes`` (int8 only): names of ops to leave in float32
+    (see :func:`_run_converter`). ``extra_signatures`` ({key: concrete function},
+    float32 only): more signatures in the same file; the converter stores their
+    identical constants (e.g. codebooks) once."""
     import tensorflow as tf
 
     from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
@@ -124,21 +127,27 @@ def to_tflite(concrete_fn, module, precision, representative=None, float_nodes=(
     # variables: their state is explicit; int8 calibration needs this too), then
     # re-wrap the frozen graph with the original dict signature and go through a
     # SavedModel so the TFLite signature keeps the input/output names.
-    frozen = convert_variables_to_constants_v2(concrete_fn)
-    in_sig = concrete_fn.structured_input_signature[0][0]  # {name: TensorSpec}
-    in_keys = sorted(in_sig)  # tf.nest flattens dicts in sorted-key order
-    out_keys = sorted(concrete_fn.structured_outputs)
+    def serving_fn(fn):
+        frozen = convert_variables_to_constants_v2(fn)
+        in_sig = fn.structured_input_signature[0][0]  # {name: TensorSpec}
+        in_keys = sorted(in_sig)  # tf.nest flattens dicts in sorted-key order
+        out_keys = sorted(fn.structured_outputs)
 
-    @tf.function(input_signature=[in_sig])
-    def serving(inputs):
-        outs = frozen(*[inputs[k] for k in in_keys])
-        return dict(zip(out_keys, outs))
+        @tf.function(input_signature=[in_sig])
+        def serving(inputs):
+            outs = frozen(*[inputs[k] for k in in_keys])
+            return dict(zip(out_keys, outs))
 
+        return serving
+
+    fns = {"serving_default": concrete_fn, **(extra_signatures or {})}
+    if len(fns) > 1 and precision != "float32":
+        raise ConversionError(f"several signatures in one graph are float32 only, not {precision}")
     holder = tf.Module()
-    holder.serving = serving
+    holder.serving = {k: serving_fn(f) for k, f in fns.items()}
     with tempfile.TemporaryDirectory(prefix="sscodec-sm-") as sm_dir:
-        tf.saved_model.save(holder, sm_dir, signatures={"serving_default": serving.get_concrete_function()})
-        conv = tf.lite.TFLiteConverter.from_saved_model(sm_dir)
+        tf.saved_model.save(holder, sm_dir, signatures={k: f.get_concrete_function() for k, f in holder.serving.items()})
+        conv = tf.lite.TFLiteConverter.from_saved_model(sm_dir, signature_keys=list(fns))
         return _run_converter(conv, precision, representative, float_nodes)
 
 
@@ -176,16 +185,19 @@ def _run_converter(conv, precision, representative, float_nodes=()):
         raise ConversionError(f"TFLite conversion failed ({precision}): {e}") from e
 
 
-def describe_graph(path):
-    """Signature key and input/output tensor specs read back with the LiteRT Interpreter."""
+def describe_graph(path, extra_keys=()):
+    """Signature key and input/output tensor specs read back with the LiteRT
+    Interpreter. A graph has one signature, or ``serving_default`` (described)
+    and ``extra_keys``, which must have the same inputs and outputs."""
     from ai_edge_litert.interpreter import Interpreter
 
     it = Interpreter(model_path=str(path))
     sigs = it.get_signature_list()
-    if len(sigs) != 1:
+    if not extra_keys and len(sigs) != 1:
         raise ConversionError(f"{path}: expected one signature, found {list(sigs)}")
-    key = next(iter(sigs))
-    runner = it.get_signature_runner(key)
+    if extra_keys and sorted(sigs) != sorted(["serving_default", *extra_keys]):
+        raise ConversionError(f"{path}: expected signatures serving_default + {list(extra_keys)}, found {list(sigs)}")
+    key = next(iter(sigs)) if not extra_keys else "serving_default"
 
     def spec(details):
         return [
@@ -193,7 +205,15 @@ def describe_graph(path):
             for n, d in sorted(details.items())
         ]
 
-    return key, spec(runner.get_input_details()), spec(runner.get_output_details())
+    def io(k):
+        runner = it.get_signature_runner(k)
+        return spec(runner.get_input_details()), spec(runner.get_output_details())
+
+    inputs, outputs = io(key)
+    for k in extra_keys:
+        if io(k) != (inputs, outputs):
+            raise ConversionError(f"{path}: signature {k} has other inputs/outputs than {key}")
+    return key, inputs, outputs
 
 
 def role_precisions(precision, int8_decoder="dynamic-int8"):
@@ -234,7 +254,7 @@ def convert(model_dir, out_dir, precision="float32", calibration_dir=None, model
     ``int8_decoder``: the decoder's precision when ``precision`` is ``int8``."""
     from ..models.model_io import ModelDirError, load_model_dir
     from .flatbuffer_ops import assert_no_flex, op_counts
-    from .graphs import FrameGraphs, new_state_name, state_name
+    from .graphs import FrameGraphs, new_state_name, stage_signature, state_name
 
     roles = role_precisions(precision, int8_decoder)
     out = Path(out_dir)
@@ -271,6 +291,7 @@ def convert(model_dir, out_dir, precision="float32", calibration_dir=None, model
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     try:
         meta_graphs, ops_report = {}, {}
+        extra = {"rvq_encode": graphs.rvq_encode_stage_fns()}  # cheaper signatures for fewer quantizers
         for role in GRAPH_ROLES:
             role_precision, float_nodes = roles[role], []
             if role_precision == "int8-float-out":
@@ -278,11 +299,11 @@ def convert(model_dir, out_dir, precision="float32", calibration_dir=None, model
                 fb, float_nodes = int8_float_out_decoder(graphs, dec_rep)
             else:
                 rep = {"encoder": enc_rep, "decoder": dec_rep}.get(role) if role_precision == "int8" else None
-                fb = to_tflite(graphs.concrete(role), graphs, role_precision, rep)
+                fb = to_tflite(graphs.concrete(role), graphs, role_precision, rep, extra_signatures=extra.get(role))
             assert_no_flex(fb, role)
             fname = f"{role}.tflite"
             (tmp / fname).write_bytes(fb)
-            key, inputs, outputs = describe_graph(tmp / fname)
+            key, inputs, outputs = describe_graph(tmp / fname, extra_keys=list(extra.get(role, {})))
             specs = {"encoder": graphs.enc_specs, "decoder": graphs.dec_specs}.get(role, [])
             states = [
                 {"input": state_name(i), "output": new_state_name(i), "shape": [1, s.length, s.channels], "layer": s.name}
@@ -299,6 +320,9 @@ def convert(model_dir, out_dir, precision="float32", calibration_dir=None, model
             }
             if float_nodes:
                 meta_graphs[role]["float_nodes"] = float_nodes
+            if role == "rvq_encode":
+                meta_graphs[role]["stage_signatures"] = [
+                    {"stages": k, "signature": stage_signature(k)} for k in graphs.rvq_stage_prefixes()]
             ops_report[role] = op_counts(fb)
         model_meta = {
             "name": cfg.name,

@@ -64,7 +64,16 @@ class GraphStream:
         for role, g in manifest.graphs.items():
             it = Interpreter(model_path=str(manifest.graph_path(role)), num_threads=1)
             self.runners[role] = it.get_signature_runner(g.signature)
+            if role == "rvq_encode":  # + the cheaper signatures for fewer quantizers, by key
+                self.rvq_encoders = {key: it.get_signature_runner(key) for _, key in g.stage_signatures}
+                self.rvq_encoders[g.signature] = self.runners[role]
         self.reset()
+
+    def rvq_encode(self, emb, n_q):
+        """emb [1, 1, D], n_q → codes int32 [N_q] (zeros from n_q on), through the
+        cheapest signature for n_q (as the native pipeline chooses it)."""
+        key = self.m.graphs["rvq_encode"].signature_for(n_q)
+        return self.rvq_encoders[key](embedding=emb, num_quantizers=np.array([n_q], np.int32))["codes"][0]
 
     def reset(self):
         self.states = {}
@@ -84,9 +93,7 @@ class GraphStream:
             "encoder", {"audio": frame[None].astype(np.float32), "denoise": np.array([denoise], np.float32)}
         )
         emb = out["embedding"]
-        nq = np.array([self.m.num_quantizers], np.int32)
-        codes = self.runners["rvq_encode"](embedding=emb, num_quantizers=nq)["codes"][0]
-        return emb, codes
+        return emb, self.rvq_encode(emb, self.m.num_quantizers)
 
     def decode_frame(self, codes, n_q, denoise=0.0):
         """codes int32 [N_q], n_q → audio [frame_size]."""
@@ -116,7 +123,7 @@ def verify(graph_dir, keras_dir, clips, denoise_values=(0.0, 1.0), with_quality=
     code_agree = np.zeros(nq_all)
     code_total = 0
     quality = {n: {"keras": [], "graphs": []} for n in rates}
-    tie_frames, bad_frames = 0, 0
+    tie_frames, bad_frames, stage_bad_frames = 0, 0, 0
     codebooks = [np.asarray(c, np.float32) for c in model.quantizer.codebooks]
     stream = GraphStream(m)
     for ci, clip in enumerate(clips):
@@ -128,7 +135,13 @@ def verify(graph_dir, keras_dir, clips, denoise_values=(0.0, 1.0), with_quality=
             emb = model.encode_offline(x[None], f)
             k_codes = np.asarray(model.quantizer.encode(emb, nq_all))[0]  # [F, N_q]
             stream.reset()
-            g_codes = np.stack([stream.encode_frame(x[i * fs : (i + 1) * fs], flag)[1] for i in range(n_frames)])
+            g_embs, g_codes = zip(*[stream.encode_frame(x[i * fs : (i + 1) * fs], flag) for i in range(n_frames)])
+            g_codes = np.stack(g_codes)
+            for stages, _ in m.graphs["rvq_encode"].stage_signatures:  # must give the same first codes
+                for n_q in (stages, max(1, stages - 1)):
+                    s_codes = np.stack([stream.rvq_encode(e, n_q) for e in g_embs])
+                    want = np.where(np.arange(nq_all) < n_q, g_codes, 0)
+                    stage_bad_frames += int((s_codes != want).any(1).sum())
             code_agree += (g_codes == k_codes).sum(0)
             code_total += n_frames
             if m.precision == "float32":  # int8 graphs choose other codes by design: ties say nothing there
@@ -163,14 +176,17 @@ def verify(graph_dir, keras_dir, clips, denoise_values=(0.0, 1.0), with_quality=
         "snr_vs_float_db": {str(n): float(np.median(snr[n])) for n in rates},
         "code_agreement_per_quantizer": agree,
         "frames": code_total,
+        "rvq_stage_signatures": [k for k, _ in m.graphs["rvq_encode"].stage_signatures],
+        "rvq_stage_signature_mismatched_frames": stage_bad_frames,
     }
     if m.precision == "float32":
         report["code_frames_tied"] = tie_frames
         report["code_frames_differing_without_tie"] = bad_frames
-        report["passed"] = all(e <= FLOAT_TOL for e in max_err.values()) and bad_frames == 0
+        report["passed"] = all(e <= FLOAT_TOL for e in max_err.values()) and bad_frames == 0 and stage_bad_frames == 0
         report["criterion"] = (
-            f"max abs error <= {FLOAT_TOL} (Keras decoder on the graphs' codes) and identical codes "
-            f"except float distance ties (relative <= {TIE_REL})"
+            f"max abs error <= {FLOAT_TOL} (Keras decoder on the graphs' codes), identical codes "
+            f"except float distance ties (relative <= {TIE_REL}), and the RVQ's fewer-stage signatures "
+            f"give the all-stage signature's first codes"
         )
     else:
         q = {}
@@ -186,12 +202,13 @@ def verify(graph_dir, keras_dir, clips, denoise_values=(0.0, 1.0), with_quality=
                 }
         report["quality"] = q
         six = str(max(1, nq_all // 2))
+        stages_ok = " and the RVQ's fewer-stage signatures give the all-stage signature's first codes"
         if six in q:
-            report["passed"] = bool(q[six]["visqol_delta"] >= -INT8_VISQOL_BAR)
-            report["criterion"] = f"ViSQOL loss <= {INT8_VISQOL_BAR} at {m.bitrate(int(six)):.0f} bps"
+            report["passed"] = bool(q[six]["visqol_delta"] >= -INT8_VISQOL_BAR) and stage_bad_frames == 0
+            report["criterion"] = f"ViSQOL loss <= {INT8_VISQOL_BAR} at {m.bitrate(int(six)):.0f} bps" + stages_ok
         else:
-            report["passed"] = True
-            report["criterion"] = "no clip >= 2 s: quality not measured (SNR/code agreement only)"
+            report["passed"] = stage_bad_frames == 0
+            report["criterion"] = "no clip >= 2 s: quality not measured (SNR/code agreement only)" + stages_ok
     return report
 
 
@@ -233,6 +250,9 @@ def format_report(r):
             f"  frames with differing codes: {r['code_frames_tied']} at a distance tie, "
             f"{r['code_frames_differing_without_tie']} without (of {r['frames']})"
         )
+    if r.get("rvq_stage_signatures"):
+        lines.append(f"  RVQ encode signatures for {r['rvq_stage_signatures']} stages: "
+                     f"{r['rvq_stage_signature_mismatched_frames']} frames with other codes than all stages")
     lines.append(f"  {'PASS' if r['passed'] else 'FAIL'}: {r['criterion']}")
     return "\n".join(lines)
 

@@ -79,7 +79,8 @@ class ResidualVectorQuantizer(keras.layers.Layer):
         argmin_k ||x - c_k||² = argmax_k (x·c_k - ||c_k||²/2): the row constant
         ||x||² is dropped and nothing scales the matmul, so a converted graph's
         FULLY_CONNECTED weights are the codebook's own bytes and can share one
-        buffer with the GATHER of the residual update (converter/dedupe_buffers.py).
+        buffer with the GATHER of the residual update (the TFLite converter stores
+        identical read-only buffers once).
         """
         score = _matmul_transposed(flat, codebook) - 0.5 * ops.sum(codebook * codebook, axis=-1)[None, :]
         return _argmax_last(score)

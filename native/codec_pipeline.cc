@@ -402,7 +402,7 @@ class PingPongGraph {
   int parity_ = 0;
 };
 
-// A stateless graph with one runner (RVQ encode / decode).
+// A runner of one signature of a stateless graph (RVQ encode / decode).
 struct RvqGraph {
   std::shared_ptr<Model> model;
   std::unique_ptr<SignatureRunner> run;
@@ -410,11 +410,11 @@ struct RvqGraph {
   int in_nq = -1;
   size_t out = 0;
 
-  Status Init(std::shared_ptr<Model> m, const ManifestGraph& g, const std::string& where,
+  Status Init(std::shared_ptr<Model> m, const std::string& signature, const std::string& where,
               const std::string& main_name, DType main_dtype, const std::vector<int32_t>& main_shape,
               const std::string& out_name, DType out_dtype, const std::vector<int32_t>& out_shape) {
     model = std::move(m);
-    auto r = model->NewRunner(g.signature);
+    auto r = model->NewRunner(signature);
     if (!r.ok()) return r.status();
     run = std::move(r).value();
     const SignatureInfo& sig = run->info();
@@ -445,16 +445,29 @@ class SscodecEncoder final : public EncoderPipeline {
                                       {{"audio", DType::kFloat32, {1, F}},
                                        {"denoise", DType::kFloat32, {1}, /*optional=*/true}},
                                       {{"embedding", DType::kFloat32, {1, 1, D}}}));
-    SSCODEC_RETURN_IF_ERROR(rvq_.Init(std::move(rvq).value(), m.graphs[ModelManifest::kRvqEncode],
-                                      m.GraphPath(ModelManifest::kRvqEncode), "embedding",
-                                      DType::kFloat32, {1, 1, D}, "codes", DType::kInt32, {1, Q}));
-    // RVQ encode reads the encoder's embedding memory directly.
-    SSCODEC_RETURN_IF_ERROR(rvq_.run->BindInput(static_cast<size_t>(rvq_.in_main), enc_.output(0),
-                                                enc_.output_capacity(0)));
+    // One runner per RVQ encode signature: the fewer-stage ones (ascending), then
+    // all stages. Each reads the encoder's embedding memory directly.
+    const ManifestGraph& g = m.graphs[ModelManifest::kRvqEncode];
+    std::vector<std::pair<int, std::string>> sigs;
+    for (const auto& st : g.stage_signatures) sigs.emplace_back(static_cast<int>(st.stages), st.signature);
+    sigs.emplace_back(Q, g.signature);
+    std::shared_ptr<Model> rvq_model = std::move(rvq).value();
+    for (const auto& [stages, key] : sigs) {
+      RvqStages r;
+      r.max_nq = stages;
+      SSCODEC_RETURN_IF_ERROR(r.graph.Init(rvq_model, key,
+                                           m.GraphPath(ModelManifest::kRvqEncode) + " [" + key + "]",
+                                           "embedding", DType::kFloat32, {1, 1, D}, "codes",
+                                           DType::kInt32, {1, Q}));
+      SignatureRunner& run = *r.graph.run;
+      SSCODEC_RETURN_IF_ERROR(run.BindInput(static_cast<size_t>(r.graph.in_main), enc_.output(0),
+                                            enc_.output_capacity(0)));
+      r.nq = static_cast<int32_t*>(run.input_data(static_cast<size_t>(r.graph.in_nq)));
+      r.codes = static_cast<const int32_t*>(run.output_data(r.graph.out));
+      rvq_.push_back(std::move(r));
+    }
     frame_ = static_cast<float*>(enc_.input(0));
     denoise_ = static_cast<float*>(enc_.input(1));
-    nq_ = static_cast<int32_t*>(rvq_.run->input_data(static_cast<size_t>(rvq_.in_nq)));
-    codes_ = static_cast<const int32_t*>(rvq_.run->output_data(rvq_.out));
     info_.encoder_denoise = enc_.has_input(1);
     return Status::Ok();
   }
@@ -467,15 +480,22 @@ class SscodecEncoder final : public EncoderPipeline {
                                                       std::to_string(n_q));
     }
     if (denoise_) *denoise_ = denoise ? 1.0f : 0.0f;
-    *nq_ = n_q;
+    const RvqStages* rvq = &rvq_.back();  // the cheapest signature that computes n_q codes
+    for (const RvqStages& r : rvq_) {
+      if (n_q <= r.max_nq) {
+        rvq = &r;
+        break;
+      }
+    }
+    *rvq->nq = n_q;
     const auto t0 = Clock::now();
     SSCODEC_RETURN_IF_ERROR(enc_.Run());
     const auto t1 = Clock::now();
-    SSCODEC_RETURN_IF_ERROR(rvq_.run->Run());
+    SSCODEC_RETURN_IF_ERROR(rvq->graph.run->Run());
     const auto t2 = Clock::now();
     const int32_t limit = static_cast<int32_t>(info_.format.EffectiveCodebookSize());
     for (int q = 0; q < Q; ++q) {
-      const int32_t c = q < n_q ? codes_[q] : 0;
+      const int32_t c = q < n_q ? rvq->codes[q] : 0;
       if (c < 0 || c >= limit) {
         return Status(StatusCode::kRuntimeError, "RVQ encode produced code " + std::to_string(c) +
                                                      " outside the codebook");
@@ -495,11 +515,15 @@ class SscodecEncoder final : public EncoderPipeline {
   }
 
  private:
+  struct RvqStages {
+    int max_nq = 0;  // computes the first max_nq codes
+    RvqGraph graph;
+    int32_t* nq = nullptr;
+    const int32_t* codes = nullptr;
+  };
   PingPongGraph enc_;
-  RvqGraph rvq_;
+  std::vector<RvqStages> rvq_;  // max_nq ascending; the last runs all stages
   float* denoise_ = nullptr;
-  int32_t* nq_ = nullptr;
-  const int32_t* codes_ = nullptr;
 };
 
 class SscodecDecoder final : public DecoderPipeline {
@@ -512,7 +536,7 @@ class SscodecDecoder final : public DecoderPipeline {
     if (!rvq.ok()) return rvq.status();
     auto dec = LoadGraph(env, m, ModelManifest::kDecoder, o);
     if (!dec.ok()) return dec.status();
-    SSCODEC_RETURN_IF_ERROR(rvq_.Init(std::move(rvq).value(), m.graphs[ModelManifest::kRvqDecode],
+    SSCODEC_RETURN_IF_ERROR(rvq_.Init(std::move(rvq).value(), m.graphs[ModelManifest::kRvqDecode].signature,
                                       m.GraphPath(ModelManifest::kRvqDecode), "codes",
                                       DType::kInt32, {1, Q}, "embedding", DType::kFloat32,
                                       {1, 1, D}));

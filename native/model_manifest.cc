@@ -173,6 +173,22 @@ StatusOr<ModelManifest> ParseModelManifest(const std::string& folder, const std:
         mg.states.push_back(std::move(ms));
       }
     }
+    if (const JsonValue* stages = g->Find("stage_signatures")) {
+      const std::string where = "graphs." + role + ".stage_signatures";
+      if (!stages->is_array()) return Bad(path, where + " must be a list");
+      for (const JsonValue& s : stages->items()) {
+        ManifestGraph::StageSignature ss;
+        if (!s.is_object() || !GetU32(s.Find("stages"), 1, 255, &ss.stages) ||
+            !GetString(s.Find("signature"), &ss.signature)) {
+          return Bad(path, where + ": each needs stages (>= 1) and signature");
+        }
+        if (ss.stages >= m.num_quantizers ||
+            (!mg.stage_signatures.empty() && ss.stages <= mg.stage_signatures.back().stages)) {
+          return Bad(path, where + ": stage counts must ascend, distinct, below num_quantizers");
+        }
+        mg.stage_signatures.push_back(std::move(ss));
+      }
+    }
   }
   return m;
 }

@@ -31,6 +31,22 @@ struct ManifestGraph {
   std::vector<ManifestTensor> inputs;
   std::vector<ManifestTensor> outputs;
   std::vector<ManifestState> states;
+  // rvq_encode: signatures that run only the first `stages` quantizers (same
+  // inputs/outputs, codes beyond them 0); stages ascending, in [1, num_quantizers).
+  struct StageSignature {
+    uint32_t stages = 0;
+    std::string signature;
+  };
+  std::vector<StageSignature> stage_signatures;
+
+  // The cheapest signature computing the first n_q codes: the fewest-stage
+  // entry with stages >= n_q, else `signature` (all stages).
+  const std::string& SignatureFor(int n_q) const {
+    for (const StageSignature& s : stage_signatures) {
+      if (n_q <= static_cast<int>(s.stages)) return s.signature;
+    }
+    return signature;
+  }
 };
 
 struct ModelManifest {

@@ -12,6 +12,13 @@ The manifest is read by the runtime without TensorFlow; the runtime refuses a
 folder whose graphs do not hash to the manifest's values, whose format version
 it does not know, or whose tensors disagree with the declared interface.
 
+``rvq_encode`` may list ``stage_signatures`` (``[{"stages": 6, "signature":
+"stages_006"}, ...]``): more signatures in the same file, with the same inputs
+and outputs, that run only the first ``stages`` quantizers (the codebooks are
+stored once). A runtime uses the fewest-stage one that covers its n_q
+(:meth:`GraphSpec.signature_for`); one that ignores them gets the same codes
+from the all-stage ``signature``.
+
 State layout: each stateful graph takes its states as inputs named
 ``state_000`` … and returns the next states as outputs named
 ``new_state_000`` …, in the same order, each ``[1, length, channels]``
@@ -71,11 +78,23 @@ class GraphSpec:
     states: list[dict] = field(default_factory=list)  # {"input","output","shape","layer"}
     precision: str = "float32"
     float_nodes: list[str] = field(default_factory=list)  # ops left float in an int8 graph
+    # rvq_encode: (stages, signature) of signatures that run only the first `stages`
+    # quantizers (same inputs/outputs; codes beyond are 0), stages ascending, < N_q
+    stage_signatures: list[tuple[int, str]] = field(default_factory=list)
 
     @property
     def all_integer(self) -> bool:
         """An int8 graph with no float ops (bit-identical across CPUs)."""
         return self.precision == "int8" and not self.float_nodes
+
+    def signature_for(self, n_q: int) -> str:
+        """The cheapest signature that computes the first ``n_q`` codes: the
+        fewest-stage ``stage_signatures`` entry with stages >= n_q, else
+        ``signature`` (all stages)."""
+        for stages, key in self.stage_signatures:
+            if n_q <= stages:
+                return key
+        return self.signature
 
     @classmethod
     def from_dict(cls, role, d):
@@ -89,6 +108,7 @@ class GraphSpec:
             states=list(d.get("states", [])),
             precision=str(d.get("precision", "float32")),
             float_nodes=[str(n) for n in d.get("float_nodes", [])],
+            stage_signatures=[(int(e["stages"]), str(e["signature"])) for e in d.get("stage_signatures", [])],
         )
 
 
@@ -165,6 +185,11 @@ def load_manifest(folder, verify_hashes: bool = True) -> Manifest:
         raise ManifestError(f"{path}: incomplete manifest: missing or invalid {e}") from e
     if precision not in PRECISIONS:
         raise ManifestError(f"{path}: unknown precision {precision!r}")
+    for g in graphs.values():
+        stages = [k for k, _ in g.stage_signatures]
+        if stages != sorted(set(stages)) or any(not 1 <= k < int(model["num_quantizers"]) for k in stages):
+            raise ManifestError(f"{path}: {g.role} stage_signatures must have ascending, distinct stage counts "
+                                f"in [1, num_quantizers), got {stages}")
     for g in graphs.values():
         gp = folder / g.file
         if not gp.is_file():

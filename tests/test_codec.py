@@ -403,3 +403,45 @@ def test_native_graphs_match_tensorflow(tiny):
     assert np.array_equal(np.stack(codes), np.stack(ref_codes))
     y = sscodec.Decoder(tiny).decode(packets)
     np.testing.assert_allclose(y, np.concatenate(ref_audio), atol=1e-4)
+
+
+def test_fewer_stage_rvq_signatures_give_the_all_stage_codes(tiny):
+    """At n_q < N_q the encoder runs the RVQ signature with the fewest stages
+    that covers n_q (less codebook memory read per frame); its codes are the
+    first n_q codes of the all-stage signature."""
+    m = json.loads((tiny / "manifest.json").read_text())
+    stages = [s["stages"] for s in m["graphs"]["rvq_encode"]["stage_signatures"]]
+    Q = m["model"]["num_quantizers"]
+    assert stages and stages[-1] < Q
+    x = speech(0.5, seed=4)
+    n = len(x) // 320 * 320
+    full = np.stack([decode_packet(p, sscodec.Encoder(tiny).format).codes
+                     for p in sscodec.Encoder(tiny, num_quantizers=Q).encode(x[:n])])
+    for n_q in range(1, Q):
+        enc = sscodec.Encoder(tiny, num_quantizers=n_q)
+        codes = np.stack([decode_packet(p, enc.format).codes for p in enc.encode(x[:n])])
+        assert np.array_equal(codes, full[:, :n_q]), n_q
+
+
+def test_encoder_opens_the_manifests_rvq_stage_signatures(tiny, tmp_path):
+    """The native pipeline really uses the stage signatures: one that names a
+    signature the graph lacks is refused (natively and in Python), as are stage
+    counts out of order or not below N_q."""
+    d = tmp_path / "m"
+    shutil.copytree(tiny, d)
+    m = json.loads((tiny / "manifest.json").read_text())
+    sigs = m["graphs"]["rvq_encode"]["stage_signatures"]
+    sigs[0]["signature"] = "no_such_signature"
+    (d / "manifest.json").write_text(json.dumps(m))
+    with pytest.raises(Exception, match="no_such_signature"):
+        _native.Codec(str(d), encoder=True, decoder=False,
+                      litert_library=__import__("sscodec.litert").litert.find_litert_library())
+    for bad in ([{"stages": 2, "signature": "stages_002"}, {"stages": 1, "signature": "stages_001"}],
+                [{"stages": m["model"]["num_quantizers"], "signature": "serving_default"}]):
+        m["graphs"]["rvq_encode"]["stage_signatures"] = bad
+        (d / "manifest.json").write_text(json.dumps(m))
+        with pytest.raises(ManifestError, match="stage_signatures"):
+            sscodec.Encoder(d)
+        with pytest.raises(Exception, match="stage_signatures"):
+            _native.Codec(str(d), encoder=True, decoder=False,
+                          litert_library=__import__("sscodec.litert").litert.find_litert_library())

@@ -110,6 +110,25 @@ def test_float32_graphs_equal_keras_frame_by_frame():
     assert max(r["max_abs_error"].values()) <= 1e-4
     assert min(r["code_agreement_per_quantizer"]) == 1.0
     assert r["code_frames_tied"] == 0 and r["code_frames_differing_without_tie"] == 0
+    # the RVQ's fewer-stage signatures were checked against the all-stage one, frame by frame
+    assert r["rvq_stage_signatures"] == [1, 2] and r["rvq_stage_signature_mismatched_frames"] == 0
+
+
+def test_verify_fails_a_stage_signature_that_computes_too_few_codes(tmp_path):
+    """A manifest that maps 2 stages to the 1-stage signature gives wrong codes
+    at n_q = 2: verify counts those frames and fails."""
+    from sscodec import paths
+    from sscodec.converter.verify import load_clips, verify
+
+    d = tmp_path / "f32"
+    shutil.copytree(TINY / "float32", d)
+    m = json.loads((d / "manifest.json").read_text())
+    sigs = m["graphs"]["rvq_encode"]["stage_signatures"]
+    sigs[0]["signature"], sigs[1]["signature"] = sigs[1]["signature"], sigs[0]["signature"]
+    (d / "manifest.json").write_text(json.dumps(m))
+    clips = load_clips([paths.SAMPLE_SPEECH], 16000, seconds=1.0)
+    r = verify(d, TINY / "keras", clips, denoise_values=(0.0,), with_quality=False)
+    assert r["rvq_stage_signature_mismatched_frames"] > 0 and not r["passed"]
 
 
 def test_float_code_differences_are_excused_only_at_distance_ties():

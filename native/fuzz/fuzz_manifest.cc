@@ -6,7 +6,8 @@
 //  * an accepted manifest satisfies every promise LoadModelManifest makes:
 //    format version, precision, ranges of the model fields, codebook fits in
 //    bits_per_code, all four graphs present with plain file names, 64-char
-//    sha256, tensor and state shapes non-negative;
+//    sha256, tensor and state shapes non-negative, RVQ stage signatures
+//    ascending below num_quantizers;
 //  * a parse that succeeds on JSON the strict reader rejected is impossible.
 #include <cstddef>
 #include <cstdint>
@@ -51,6 +52,11 @@ void CheckAccepted(const ModelManifest& m) {
     for (const auto& t : g.inputs) CheckShape(t.shape);
     for (const auto& t : g.outputs) CheckShape(t.shape);
     for (const auto& s : g.states) CheckShape(s.shape);
+    uint32_t prev = 0;
+    for (const auto& s : g.stage_signatures) {
+      if (s.stages <= prev || s.stages >= m.num_quantizers) Fail("accepted unordered or out-of-range stages");
+      prev = s.stages;
+    }
   }
 }
 
@@ -64,7 +70,7 @@ bool SameManifest(const ModelManifest& a, const ModelManifest& b) {
     const ManifestGraph &x = a.graphs[r], &y = b.graphs[r];
     if (x.file != y.file || x.sha256 != y.sha256 || x.signature != y.signature ||
         x.inputs.size() != y.inputs.size() || x.outputs.size() != y.outputs.size() ||
-        x.states.size() != y.states.size())
+        x.states.size() != y.states.size() || x.stage_signatures.size() != y.stage_signatures.size())
       return false;
   }
   return true;
