@@ -30,8 +30,10 @@ import numpy as np
 _MAC_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "TRANSPOSE_CONV", "FULLY_CONNECTED", "BATCH_MATMUL")
 
 
-def graph_macs(path) -> dict:
-    """{"macs": int, "by_op": {op: macs}, "ops": n} for one .tflite file."""
+def graph_macs(path, signature=None) -> dict:
+    """{"macs": int, "by_op": {op: macs}, "ops": n} for one .tflite file: every
+    subgraph, or only the one of ``signature`` (a file with several signatures,
+    e.g. the RVQ encode's fewer-stage ones, runs one of them per frame)."""
     from ai_edge_litert import schema_py_generated as schema
 
     from sscodec.converter.flatbuffer_ops import _builtin_names
@@ -44,7 +46,14 @@ def graph_macs(path) -> dict:
         codes.append(names.get(max(oc.BuiltinCode(), oc.DeprecatedBuiltinCode()), "?"))
     by_op: dict = {}
     total = n_ops = 0
-    for s in range(model.SubgraphsLength()):
+    subgraphs = range(model.SubgraphsLength())
+    if signature is not None:
+        keys = {model.SignatureDefs(i).SignatureKey().decode(): model.SignatureDefs(i).SubgraphIndex()
+                for i in range(model.SignatureDefsLength())}
+        if signature not in keys:
+            raise ValueError(f"{path}: no signature {signature!r} (has {sorted(keys)})")
+        subgraphs = [keys[signature]]
+    for s in subgraphs:
         sg = model.Subgraphs(s)
 
         def shape(t):
@@ -85,10 +94,19 @@ def graph_macs(path) -> dict:
 
 
 def files_macs(files: dict) -> dict:
-    """{stage: path} -> {stage: graph_macs, "total": macs}."""
-    out = {k: graph_macs(p) for k, p in files.items()}
+    """{stage: path or (path, signature)} -> {stage: graph_macs, "total_macs": macs}."""
+    out = {k: graph_macs(*(p if isinstance(p, tuple) else (p,))) for k, p in files.items()}
     out["total_macs"] = int(sum(v["macs"] for v in out.values() if isinstance(v, dict)))
     return out
+
+
+def manifest_macs(m, n_q=None) -> dict:
+    """:func:`files_macs` of a converted folder's four graphs (a
+    :class:`sscodec.manifest.Manifest`) at ``n_q`` quantizers (default all): the
+    RVQ encode counts the signature the runtime runs for ``n_q``."""
+    n_q = n_q or m.num_quantizers
+    return files_macs({r: (m.graph_path(r), g.signature_for(n_q) if r == "rvq_encode" else g.signature)
+                       for r, g in m.graphs.items()})
 
 
 _PEAK_SNIPPET = r"""
@@ -158,16 +176,16 @@ def main(argv=None) -> int:
     for p, d in common.model_variants(args.model).items():
         m = load_manifest(d, verify_hashes=False)
         frame_ms = 1000.0 * m.frame_size / m.sample_rate
-        out[p] = {"model_id": m.model_id, "frame_ms": frame_ms,
-                  **files_macs({r: m.graph_path(r) for r in ("encoder", "rvq_encode", "rvq_decode", "decoder")})}
+        out[p] = {"model_id": m.model_id, "frame_ms": frame_ms, "num_quantizers": m.num_quantizers,
+                  **manifest_macs(m)}
     if args.json:
         print(json.dumps(out, indent=1))
         return 0
     for p, r in out.items():
         stages = ", ".join(f"{k} {v['macs'] / 1e6:.2f} M" for k, v in r.items() if isinstance(v, dict))
         gflops = 2 * r["total_macs"] / (r["frame_ms"] * 1e-3) / 1e9
-        print(f"{r['model_id']} {p}: {r['total_macs'] / 1e6:.2f} M MACs per {r['frame_ms']:g} ms frame ({stages}); "
-              f"real time needs {gflops:.2f} GFLOP/s")
+        print(f"{r['model_id']} {p}: {r['total_macs'] / 1e6:.2f} M MACs per {r['frame_ms']:g} ms frame at "
+              f"{r['num_quantizers']} quantizers ({stages}); real time needs {gflops:.2f} GFLOP/s")
     return 0
 
 

@@ -375,7 +375,7 @@ def bench(model=None, frames: int = 1000, quick: bool = False, progress: bool = 
     pk = peak["measured_matmul"].get("gflops") or peak["theoretical_fma"].get("gflops")
     for p, d in variants.items():
         m = load_manifest(d, verify_hashes=False)
-        mm = macs.files_macs({r: m.graph_path(r) for r in STAGES})
+        mm = macs.manifest_macs(m, nq)
         t = result["sscodec"][p]["native_runners"]["total"]["median_ms"]
         achieved = 2 * mm["total_macs"] / (t * 1e-3) / 1e9
         mm["achieved_gflops"] = round(achieved, 3)
