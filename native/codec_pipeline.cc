@@ -445,16 +445,16 @@ class SscodecEncoder final : public EncoderPipeline {
                                       {{"audio", DType::kFloat32, {1, F}},
                                        {"denoise", DType::kFloat32, {1}, /*optional=*/true}},
                                       {{"embedding", DType::kFloat32, {1, 1, D}}}));
-    // One runner per RVQ encode signature: the fewer-stage ones (ascending), then
-    // all stages. Each reads the encoder's embedding memory directly.
+    // One runner per RVQ encode signature (the fewer-stage ones, then all stages),
+    // each reading the encoder's embedding memory directly.
     const ManifestGraph& g = m.graphs[ModelManifest::kRvqEncode];
-    std::vector<std::pair<int, std::string>> sigs;
-    for (const auto& st : g.stage_signatures) sigs.emplace_back(static_cast<int>(st.stages), st.signature);
-    sigs.emplace_back(Q, g.signature);
+    std::vector<std::string> sigs;
+    for (const auto& st : g.stage_signatures) sigs.push_back(st.signature);
+    sigs.push_back(g.signature);
     std::shared_ptr<Model> rvq_model = std::move(rvq).value();
-    for (const auto& [stages, key] : sigs) {
+    for (const std::string& key : sigs) {
       RvqStages r;
-      r.max_nq = stages;
+      r.signature = key;
       SSCODEC_RETURN_IF_ERROR(r.graph.Init(rvq_model, key,
                                            m.GraphPath(ModelManifest::kRvqEncode) + " [" + key + "]",
                                            "embedding", DType::kFloat32, {1, 1, D}, "codes",
@@ -465,6 +465,12 @@ class SscodecEncoder final : public EncoderPipeline {
       r.nq = static_cast<int32_t*>(run.input_data(static_cast<size_t>(r.graph.in_nq)));
       r.codes = static_cast<const int32_t*>(run.output_data(r.graph.out));
       rvq_.push_back(std::move(r));
+    }
+    rvq_for_nq_.assign(static_cast<size_t>(Q) + 1, nullptr);  // n_q -> the runner the manifest picks
+    for (int n = 1; n <= Q; ++n) {
+      for (const RvqStages& r : rvq_) {
+        if (r.signature == g.SignatureFor(n)) rvq_for_nq_[static_cast<size_t>(n)] = &r;
+      }
     }
     frame_ = static_cast<float*>(enc_.input(0));
     denoise_ = static_cast<float*>(enc_.input(1));
@@ -480,13 +486,7 @@ class SscodecEncoder final : public EncoderPipeline {
                                                       std::to_string(n_q));
     }
     if (denoise_) *denoise_ = denoise ? 1.0f : 0.0f;
-    const RvqStages* rvq = &rvq_.back();  // the cheapest signature that computes n_q codes
-    for (const RvqStages& r : rvq_) {
-      if (n_q <= r.max_nq) {
-        rvq = &r;
-        break;
-      }
-    }
+    const RvqStages* rvq = rvq_for_nq_[static_cast<size_t>(n_q)];  // the cheapest that computes n_q codes
     *rvq->nq = n_q;
     const auto t0 = Clock::now();
     SSCODEC_RETURN_IF_ERROR(enc_.Run());
@@ -516,13 +516,14 @@ class SscodecEncoder final : public EncoderPipeline {
 
  private:
   struct RvqStages {
-    int max_nq = 0;  // computes the first max_nq codes
+    std::string signature;
     RvqGraph graph;
     int32_t* nq = nullptr;
     const int32_t* codes = nullptr;
   };
   PingPongGraph enc_;
-  std::vector<RvqStages> rvq_;  // max_nq ascending; the last runs all stages
+  std::vector<RvqStages> rvq_;                   // one per RVQ encode signature
+  std::vector<const RvqStages*> rvq_for_nq_;     // [n_q]: ModelManifest's SignatureFor(n_q)
   float* denoise_ = nullptr;
 };
 
