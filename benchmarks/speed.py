@@ -287,9 +287,24 @@ print(json.dumps({"base": base, "after": after}))
                       "StreamingCodec(loopback).roundtrip of the audio, VmHWM = peak RSS of the process"}
 
 
+def bench_quantizers(manifest, bitrate=None) -> int:
+    """Quantizers of a speed run: the most whose bitrate fits ``bitrate`` (bps);
+    default the 6 kbps operating point if it exists, else half of them.
+    ValueError if ``bitrate`` is below one quantizer's."""
+    N = manifest.num_quantizers
+    if bitrate is None:
+        return next((q for q in range(1, N + 1) if abs(manifest.bitrate(q) - 6000) < 1), max(1, N // 2))
+    fit = [q for q in range(1, N + 1) if manifest.bitrate(q) <= bitrate + 1e-6]
+    if not fit:
+        raise ValueError(f"bitrate {bitrate} bps is below the model's lowest, {manifest.bitrate(1):.0f} bps")
+    return fit[-1]
+
+
 def bench(model=None, frames: int = 1000, quick: bool = False, progress: bool = True,
-          pace_seconds: float | None = None) -> dict:
-    """The whole ``sscodec bench`` run -> JSON-able dict (see report.BENCH_KEYS)."""
+          pace_seconds: float | None = None, bitrate: int | None = None) -> dict:
+    """The whole ``sscodec bench`` run -> JSON-able dict (see report.BENCH_KEYS).
+    ``bitrate`` (bps): sscodec's (see :func:`bench_quantizers`); Lyra v2 runs at
+    its nearest rate, Opus at the same (at least 6 kbps)."""
     from sscodec.manifest import load_manifest
     from sscodec.paths import lyra_dir
 
@@ -299,8 +314,7 @@ def bench(model=None, frames: int = 1000, quick: bool = False, progress: bool = 
     first = load_manifest(next(iter(variants.values())), verify_hashes=False)
     fs, sr, N = first.frame_size, first.sample_rate, first.num_quantizers
     frame_ms = 1000.0 * fs / sr
-    # bitrate for the speed run: the 6 kbps operating point if it exists, else N/2 quantizers
-    nq = next((q for q in range(1, N + 1) if abs(first.bitrate(q) - 6000) < 1), max(1, N // 2))
+    nq = bench_quantizers(first, bitrate)
     bps = int(round(first.bitrate(nq)))
     warmup = 5 if quick else 20
     x = test_signal((frames + warmup) * fs, sr).reshape(-1, fs)
@@ -322,7 +336,9 @@ def bench(model=None, frames: int = 1000, quick: bool = False, progress: bool = 
         paths[f"sscodec/{p}/native_runners"] = SscodecRunners(m, nq)
         paths[f"sscodec/{p}/python_interpreter"] = SscodecInterpreter(m, nq)
     ld = lyra_dir()
-    lyra_bps = 6000
+    from sscodec.lyra import BITRATES as LYRA_BITRATES
+
+    lyra_bps = min(LYRA_BITRATES, key=lambda b: abs(b - bps))
     if ld is not None:
         from sscodec.lyra import num_quantizers_for
 

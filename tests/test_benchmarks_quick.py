@@ -37,9 +37,13 @@ def test_bench_quick(model_dir, tmp_path):
     from sscodec.benchmarks import report
 
     out = tmp_path / "out"
-    _run(["bench", "--quick", "--no-progress", "--model", str(model_dir), "--out", str(out)], tmp_path)
+    _run(["bench", "--quick", "--no-progress", "--model", str(model_dir), "--out", str(out), "--bitrate", "300"],
+         tmp_path)
     doc = json.loads((out / "bench.json").read_text())
     assert report.validate_bench(doc) == []
+    # 300 bps = one quantizer of the tiny model: the RVQ encode's 1-stage signature (one 64 x 16 codebook)
+    assert doc["model"]["num_quantizers"] == 1 and doc["model"]["bitrate_bps"] == 300
+    assert doc["macs"][f"sscodec_{next(iter(doc['sscodec']))}"]["rvq_encode"]["macs"] == 64 * 16
     assert doc["quick"] is True
     assert (out / "stage_times.png").stat().st_size > 1000
     md = (out / "summary.md").read_text()
@@ -47,6 +51,13 @@ def test_bench_quick(model_dir, tmp_path):
     # every precision folder found next to the model was timed through all three paths
     assert set(doc["sscodec"]) >= {"float32", "int8"} & set(_precision_dirs())
     assert doc["macs"][f"sscodec_{next(iter(doc['sscodec']))}"]["total_macs"] > 0
+
+
+def test_bench_refuses_a_bitrate_below_one_quantizer(tmp_path):
+    r = subprocess.run([sys.executable, "-m", "sscodec", "bench", "--quick", "--model", str(TINY / "float32"),
+                        "--bitrate", "100", "--out", str(tmp_path / "out")], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and "below the model's lowest, 300 bps" in r.stderr
+    assert not (tmp_path / "out").exists()
 
 
 def test_eval_quick(model_dir, tmp_path):

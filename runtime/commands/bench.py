@@ -13,7 +13,12 @@ HELP = "speed benchmark vs Lyra v2 and Opus (JSON, PNG, Markdown)"
 def add_arguments(p) -> None:
     p.add_argument("--model", metavar="DIR",
                    help="converted model folder (a precision folder or its parent; default models/speech16k)")
+    from ._codec_cli import bitrate_arg
+
     p.add_argument("--frames", type=int, default=1000, help="timed frames per path (default 1000)")
+    p.add_argument("--bitrate", type=bitrate_arg, default=None, metavar="BPS",
+                   help="sscodec bitrate, e.g. 3k (default 6k); the RVQ encode's cost depends on it. "
+                        "Lyra v2 runs at its nearest rate, Opus at the same (at least 6 kbps)")
     p.add_argument("--quick", action="store_true", help="CI mode: few frames, checks the pipeline and JSON schema")
     p.add_argument("--pace-seconds", type=float, default=None, help="1x pacing run length (default 20; quick 2)")
     p.add_argument("--out", metavar="DIR", default="benchmarks/results", help="output folder (default benchmarks/results)")
@@ -27,8 +32,12 @@ def run(args) -> int:
     from sscodec.benchmarks import plots, report, speed
 
     frames = min(args.frames, 60) if args.quick else args.frames
-    doc = speed.bench(args.model, frames=frames, quick=args.quick, progress=not args.no_progress,
-                      pace_seconds=args.pace_seconds)
+    try:
+        doc = speed.bench(args.model, frames=frames, quick=args.quick, progress=not args.no_progress,
+                          pace_seconds=args.pace_seconds, bitrate=args.bitrate)
+    except ValueError as e:
+        print(f"sscodec bench: {e}", file=sys.stderr)
+        return 2
     errs = report.validate_bench(doc)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
