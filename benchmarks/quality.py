@@ -28,8 +28,9 @@ def data_root() -> Path:
     return Path(os.environ.get("SSCODEC_DATA", "/work/data"))
 
 
-def sscodec_roundtrip(model_dir, x, *, nq=None, bitrate=None, denoise=False, lost=None):
-    """x (16 kHz float32) -> (decoded, bits/s) through sscodec.Encoder/Decoder."""
+def sscodec_roundtrip(model_dir, x, *, nq=None, bitrate=None, denoise=False, decoder_denoise=False, lost=None):
+    """x (16 kHz float32) -> (decoded, bits/s) through sscodec.Encoder/Decoder.
+    ``denoise``: encoder-side denoising; ``decoder_denoise``: decoder-side."""
     from sscodec.codec import Decoder, Encoder
 
     enc = Encoder(model_dir, num_quantizers=nq, bitrate=bitrate, denoise=denoise)
@@ -40,7 +41,7 @@ def sscodec_roundtrip(model_dir, x, *, nq=None, bitrate=None, denoise=False, los
         enc.close()
     if lost is not None:
         packets = [None if lost[i] else p for i, p in enumerate(packets)]
-    dec = Decoder(model_dir)
+    dec = Decoder(model_dir, denoise=decoder_denoise)
     try:
         y = np.concatenate([dec.decode(packets), dec.flush()])
     finally:
@@ -165,7 +166,8 @@ def clip_set(folder, n, seconds, seed, quick):
     if not quick and folder is not None and Path(folder).is_dir():
         from sscodec.models.data import eval_clips
 
-        srcs = sorted(p for p in Path(folder).iterdir() if p.is_dir())
+        # one sub-folder per source; hidden ones (the loader's .sscodec_cache) are not sources
+        srcs = sorted(p for p in Path(folder).iterdir() if p.is_dir() and not p.name.startswith("."))
         out = []
         if srcs:
             per = max(1, n // len(srcs))
@@ -182,7 +184,12 @@ def clip_set(folder, n, seconds, seed, quick):
     return [("ru_nsh (bundled sample)", SAMPLE_SPEECH.name, x)]
 
 
-def evaluate(model=None, quick=False, clips=8, seconds=4.0, progress=True, seed=0) -> dict:
+def evaluate(model=None, quick=False, clips=8, seconds=4.0, progress=True, seed=0, noisy_clips=None) -> dict:
+    """The whole evaluation as one JSON-able dict (schema ``sscodec-eval/1``).
+
+    clips: held-out speech clips of ``seconds`` each; music and packet-loss sets use half.
+    noisy_clips: noisy held-out speech pairs for the denoise rows (default half of ``clips``,
+    at least 2)."""
     from . import common
 
     variants = common.model_variants(model)
@@ -213,7 +220,8 @@ def evaluate(model=None, quick=False, clips=8, seconds=4.0, progress=True, seed=
     if not quick and (root / "noise_heldout").is_dir() and (root / "speech_heldout").is_dir():
         from sscodec.models.data import noisy_eval_pairs
 
-        noisy = noisy_eval_pairs(root / "speech_heldout", root / "noise_heldout", max(2, clips // 2), seconds,
+        n_noisy = max(2, clips // 2) if noisy_clips is None else max(1, int(noisy_clips))
+        noisy = noisy_eval_pairs(root / "speech_heldout", root / "noise_heldout", n_noisy, seconds,
                                  snr_db_range=(0, 10), seed=seed)
     elif quick:
         rng = np.random.default_rng(seed)
@@ -221,7 +229,7 @@ def evaluate(model=None, quick=False, clips=8, seconds=4.0, progress=True, seed=
         noisy = [((s + 0.05 * rng.standard_normal(len(s))).astype(np.float32), s)]
     loss_rates = (0.0, 0.10) if quick else (0.0, 0.05, 0.10, 0.20)
     loss_clips = speech[: max(1, clips // 2)]
-    total = (len(speech) * len(rate_cfgs) + len(music) * len(six) + len(noisy) * (len(six) + 2)
+    total = (len(speech) * len(rate_cfgs) + len(music) * len(six) + len(noisy) * (len(six) + 3)
              + len(loss_clips) * len(loss_rates) * (1 + int(C.opus)))
     bar = common.Bar(total, "eval", progress)
 
@@ -256,16 +264,20 @@ def evaluate(model=None, quick=False, clips=8, seconds=4.0, progress=True, seed=
         rows = []
         f32 = C.variants[C.precisions[0]]
         q6 = C.nq6k
-        cfgs = [(f"sscodec {C.precisions[0]} {C.bps[q6] / 1000:g}k denoise off", "sscodec", False),
-                (f"sscodec {C.precisions[0]} {C.bps[q6] / 1000:g}k denoise on", "sscodec", True)]
-        for label, codec, dn in cfgs:
+        name = f"sscodec {C.precisions[0]} {C.bps[q6] / 1000:g}k"
+        # the paper compares the flag on either side: the encoder's FiLM (the packet says
+        # "denoised") or the decoder's (the receiver denoises an ordinary stream)
+        cfgs = [(f"{name} denoise off", None), (f"{name} denoise on", "encoder"),
+                (f"{name} denoise on (decoder side)", "decoder")]
+        for label, side in cfgs:
             per = []
             for noisy_x, clean in noisy:
-                y, _ = sscodec_roundtrip(f32, noisy_x, nq=q6, denoise=dn)
+                y, _ = sscodec_roundtrip(f32, noisy_x, nq=q6, denoise=side == "encoder",
+                                         decoder_denoise=side == "decoder")
                 per.append(score(clean, y))
                 bar()
-            rows.append({"label": label, "codec": codec, "denoise": dn, "bitrate_bps": C.bps[q6],
-                         "metrics": mean_metrics(per), "reference": "clean speech"})
+            rows.append({"label": label, "codec": "sscodec", "denoise": side is not None, "denoise_side": side,
+                         "bitrate_bps": C.bps[q6], "metrics": mean_metrics(per), "reference": "clean speech"})
         for label, codec, prec, bps, fn in six:
             if codec == "sscodec":
                 continue

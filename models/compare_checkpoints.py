@@ -17,6 +17,12 @@ files long enough, chosen with ``--seed`` — the same clips for every model.
 without the RVQ: the ceiling the autoencoder alone reaches, to tell whether the quantizer
 or the encoder/decoder limits quality.
 
+``--noisy N`` adds the denoise check: N held-out speech clips mixed with held-out noise
+(``--noise``, 0–10 dB SNR, :func:`sscodec.models.data.noisy_eval_pairs`), decoded at the
+~6 kbps quantizer count with the denoise flag off, on the encoder side and on the
+decoder side, each scored against the clean speech (rows ``dn off`` / ``dn enc`` /
+``dn dec``; the JSON also holds the noisy input's own scores).
+
 Prints one table row per model and quantizer count; ``--out`` saves all numbers.
 """
 
@@ -52,13 +58,18 @@ def load_generator(spec: str):
     return spec, load_model_dir(spec), load_run_info(spec)
 
 
-def decode(gen, x, n_q):
+DENOISE_SIDES = {"off": (0.0, 0.0), "enc": (1.0, 0.0), "dec": (0.0, 1.0)}
+
+
+def decode(gen, x, n_q, denoise="off"):
     """audio [T] → decoded audio [T] with the first ``n_q`` quantizers, or without the
-    RVQ (the embeddings decoded as they are) for ``n_q = None``."""
+    RVQ (the embeddings decoded as they are) for ``n_q = None``. ``denoise``: ``"off"``,
+    ``"enc"`` or ``"dec"`` — which side's FiLM gets the denoise flag (see DENOISE_SIDES)."""
+    enc_flag, dec_flag = (np.array([f], np.float32) for f in DENOISE_SIDES[denoise])
     if n_q is None:
-        y = gen.decode_offline(gen.encode_offline(x[None]))
+        y = gen.decode_offline(gen.encode_offline(x[None], enc_flag), dec_flag)
     else:
-        y = gen(x[None], n_q=np.array([n_q], np.int32), training=False)["audio"]
+        y = gen(x[None], n_q=np.array([n_q], np.int32), enc_flag=enc_flag, dec_flag=dec_flag, training=False)["audio"]
     return np.asarray(y, np.float32)[0]
 
 
@@ -74,6 +85,27 @@ def score_model(gen, clips, quantizer_counts, with_visqol=True) -> dict:
     return out
 
 
+def score_denoise(gen, pairs, n_q, with_visqol=True) -> dict:
+    """{"off" | "enc" | "dec": {metric: mean}} on (noisy, clean) pairs, each decoded with
+    ``n_q`` quantizers and scored against the clean speech."""
+    from ..benchmarks.quality import mean_metrics, score
+
+    sr = gen.cfg.sample_rate
+    return {side: mean_metrics([score(clean, decode(gen, noisy, n_q, side), sr, with_visqol=with_visqol)
+                                for noisy, clean in pairs])
+            for side in DENOISE_SIDES}
+
+
+def six_kbps_quantizers(cfg) -> int:
+    """The eval quantizer count nearest 6 kbps (the denoise bar's bitrate)."""
+    return min(cfg.eval_quantizer_counts(), key=lambda q: abs(cfg.bitrate(q) - 6000))
+
+
+def _row(label, tag, m):
+    vals = [m.get(k) for k in ("visqol", "pesq", "stoi", "mel_distance")]
+    print(label[:40].ljust(40), tag.rjust(6), "  ".join("  —  " if v is None else f"{v:.3f}" for v in vals), flush=True)
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m sscodec.models.compare_checkpoints", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -84,6 +116,9 @@ def main(argv=None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--no-visqol", action="store_true", help="skip ViSQOL (faster)")
     p.add_argument("--unquantized", action="store_true", help="also score the embeddings decoded without the RVQ (n_q -)")
+    p.add_argument("--noisy", type=int, default=0, metavar="N",
+                   help="also score denoise off / encoder side / decoder side on N noisy held-out clips")
+    p.add_argument("--noise", default="/work/data/noise_heldout", help="held-out noise folder for --noisy")
     p.add_argument("--out", help="write the results as JSON here")
     a = p.parse_args(argv)
 
@@ -98,7 +133,21 @@ def main(argv=None) -> int:
         print(f"error: no clips of {a.seconds:g} s in {a.data}", file=sys.stderr)
         return 1
     results = {"clips": [f"{s}/{n}" for s, n, _ in clips], "seconds": a.seconds, "models": {}}
-    print("model".ljust(40), "n_q", "  ViSQOL  PESQ   STOI   mel", flush=True)
+    pairs = []
+    if a.noisy > 0:
+        from .data import noisy_eval_pairs
+
+        if not Path(a.noise).is_dir():
+            print(f"error: {a.noise}: no such folder (held-out noise for --noisy)", file=sys.stderr)
+            return 1
+        pairs = noisy_eval_pairs(a.data, a.noise, a.noisy, a.seconds, snr_db_range=(0, 10), seed=a.seed)
+        from ..benchmarks.quality import mean_metrics, score
+
+        results["noisy"] = {"clips": len(pairs), "snr_db": [0, 10], "noise": str(a.noise),
+                            "input": mean_metrics([score(c, n, with_visqol=not a.no_visqol) for n, c in pairs])}
+    print("model".ljust(40), "n_q".rjust(6), "ViSQOL  PESQ   STOI   mel", flush=True)
+    if pairs:
+        _row("noisy input (no codec)", "-", results["noisy"]["input"])
     for spec in a.models:
         try:
             label, gen, _ = load_generator(spec)
@@ -109,8 +158,13 @@ def main(argv=None) -> int:
         res = score_model(gen, clips, counts, with_visqol=not a.no_visqol)
         results["models"][label] = {("none" if k is None else str(k)): v for k, v in res.items()}
         for n_q, m in res.items():
-            vals = [m.get(k) for k in ("visqol", "pesq", "stoi", "mel_distance")]
-            print(label[:40].ljust(40), "  -" if n_q is None else f"{n_q:3d}", "  ".join("  —  " if v is None else f"{v:.3f}" for v in vals), flush=True)
+            _row(label, "-" if n_q is None else str(n_q), m)
+        if pairs:
+            q6 = six_kbps_quantizers(gen.cfg)
+            dn = score_denoise(gen, pairs, q6, with_visqol=not a.no_visqol)
+            results["models"][label]["denoise"] = {"n_q": q6, **dn}
+            for side, m in dn.items():
+                _row(label, f"dn {side}", m)
     if a.out:
         Path(a.out).write_text(json.dumps(results, indent=2))
     return 0

@@ -73,6 +73,9 @@ def test_eval_quick(model_dir, tmp_path):
     assert any(r["codec"] == "sscodec" for r in rows)
     assert any(r["metrics"]["visqol"] is not None for r in rows)  # ViSQOL ran once
     assert [e["loss_rate"] for e in doc["packet_loss"]["rates"]][:2] == [0.0, 0.1]
+    dn = [r for r in doc["sets"]["noisy_speech"]["results"] if r["codec"] == "sscodec"]
+    assert [r.get("denoise_side") for r in dn] == [None, "encoder", "decoder"]
+    assert all(r["metrics"]["pesq"] is not None for r in dn)
 
 
 def test_schema_rejects_incomplete():

@@ -65,3 +65,38 @@ def test_bad_arguments_exit_1(tmp_path, capsys):
     sf.write(data / "a.wav", [0.1] * 32000, 16000)
     assert main([str(tmp_path / "nope"), "--data", str(tmp_path / "d"), "--clips", "1", "--seconds", "1", "--no-visqol"]) == 1
     assert "neither a model directory nor RUN_DIR:STEP" in capsys.readouterr().err
+
+
+def test_noisy_scores_denoise_off_encoder_side_and_decoder_side(tmp_path):
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    from sscodec.models.compare_checkpoints import decode, main
+    from sscodec.models.model_io import load_model_dir
+
+    gen = load_model_dir(TINY_KERAS)
+    rng = np.random.default_rng(2)
+    for v in gen.weights:  # the tiny model's FiLMs are near identity: make each flag value matter
+        if "film" in v.path:
+            v.assign(np.asarray(v) + rng.normal(0, 0.3, v.shape).astype(np.float32))
+    x = rng.normal(0, 0.1, 4 * gen.cfg.frame_size).astype(np.float32)
+    off, enc, dec = (decode(gen, x, 2, side) for side in ("off", "enc", "dec"))
+    # each side's FiLM receives the flag: both differ from "off" and from each other
+    assert not np.allclose(off, enc, atol=1e-5) and not np.allclose(off, dec, atol=1e-5)
+    assert not np.allclose(enc, dec, atol=1e-5)
+    rng = np.random.default_rng(3)
+    speech = tmp_path / "heldout" / "src"
+    noise = tmp_path / "noise" / "n"
+    speech.mkdir(parents=True)
+    noise.mkdir(parents=True)
+    sf.write(speech / "a.wav", 0.2 * np.sin(np.arange(32000) * 0.05) * rng.uniform(0.5, 1, 32000), 16000)
+    sf.write(noise / "b.wav", rng.normal(0, 0.1, 32000), 16000)
+    out = tmp_path / "cmp.json"
+    assert main([str(TINY_KERAS), "--data", str(tmp_path / "heldout"), "--clips", "1", "--seconds", "1",
+                 "--no-visqol", "--noisy", "1", "--noise", str(tmp_path / "noise"), "--out", str(out)]) == 0
+    doc = json.loads(out.read_text())
+    assert doc["noisy"]["clips"] == 1 and doc["noisy"]["input"]["pesq"] is not None
+    (res,) = doc["models"].values()
+    dn = res["denoise"]
+    assert dn["n_q"] in gen.cfg.eval_quantizer_counts() and set(dn) == {"n_q", "off", "enc", "dec"}
+    assert all(dn[s]["pesq"] is not None and dn[s]["mel_distance"] > 0 for s in ("off", "enc", "dec"))
+    assert main([str(TINY_KERAS), "--data", str(tmp_path / "heldout"), "--clips", "1", "--seconds", "1",
+                 "--no-visqol", "--noisy", "1", "--noise", str(tmp_path / "none")]) == 1
