@@ -148,6 +148,8 @@ class TrainConfig:
     weight_ema_decay: float = 0.0
     weight_ema_every: int = 10
     w_mel: float = 1.0
+    # > 0: add the linear-frequency multi-resolution STFT loss (models/losses.py) with this weight
+    w_stft: float = 0.0
     w_commit: float = 1.0
     w_adv: float = 1.0
     w_feat: float = 10.0

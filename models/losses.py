@@ -2,6 +2,9 @@
 
 * :class:`MultiScaleMelLoss`: for windows s = 64 … 2048 (hop s/4),
   ``mean|M_s(x) - M_s(y)| + sqrt(s/2) * mean_t ||log M_s(x) - log M_s(y)||_2 / n_mels``.
+* :class:`MultiResolutionSTFTLoss` (optional, ``w_stft``): spectral convergence + mean
+  |log-magnitude| difference on linear-frequency STFT bins, which resolve the harmonics
+  that 64 mel bands merge above ~1.5 kHz.
 * hinge adversarial losses for D and G;
 * feature matching: mean L1 distance of D activations, normalised by the
   mean magnitude of the real activation.
@@ -65,6 +68,37 @@ class MultiScaleMelLoss:
             dlog = ops.log(mx + self.eps) - ops.log(my + self.eps)
             l2 = ops.mean(ops.sqrt(ops.sum(dlog * dlog, axis=-1) + 1e-8)) / self.banks[w].shape[1] ** 0.5
             total = total + l1 + (w / 2) ** 0.5 * l2 / 4.0
+        return total / len(windows)
+
+
+class MultiResolutionSTFTLoss:
+    """Linear-frequency STFT magnitude loss at several resolutions (window w, hop w/4):
+    ``||X| - |Y||_F / ||X||_F + mean|log|X| - log|Y||``, averaged over the windows.
+
+    The mel loss's 64 bands are ~100–200 Hz wide above 1.5 kHz, as wide as the harmonic
+    spacing of speech, so it cannot see whether harmonics there are right; ViSQOL (which
+    compares magnitude spectrograms and ignores phase) and PESQ do. x, y: [B, T] float;
+    returns a float32 scalar."""
+
+    def __init__(self, windows=(512, 1024, 2048), eps=1e-5):
+        self.windows = windows
+        self.eps = eps
+
+    def magnitude(self, audio, w):
+        """audio [B, T] → |STFT| [B, frames, w // 2 + 1] (Hann window, hop w/4, no padding)."""
+        re, im = ops.stft(ops.cast(audio, "float32"), w, w // 4, w, center=False)
+        return ops.sqrt(re * re + im * im + self.eps)
+
+    def __call__(self, x, y):
+        n = x.shape[-1]
+        windows = [w for w in self.windows if n is None or w <= n]
+        if not windows:
+            raise ValueError(f"audio of {n} samples is shorter than every STFT window {self.windows}")
+        total = 0.0
+        for w in windows:
+            mx, my = self.magnitude(x, w), self.magnitude(y, w)
+            sc = ops.sqrt(ops.sum(ops.square(mx - my))) / (ops.sqrt(ops.sum(ops.square(mx))) + 1e-7)
+            total = total + sc + ops.mean(ops.abs(ops.log(mx) - ops.log(my)))
         return total / len(windows)
 
 

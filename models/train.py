@@ -46,10 +46,16 @@ def _lr(step, base, warmup):
 
 
 class CsvLog:
+    """Append rows to a CSV; an existing file keeps its own header (a run resumed with
+    another config logs the columns the file has)."""
+
     def __init__(self, path, fields):
         self.path = Path(path)
+        new = not self.path.exists() or self.path.stat().st_size == 0
+        if not new:
+            with open(self.path, newline="") as f:
+                fields = next(csv.reader(f), None) or fields
         self.fields = fields
-        new = not self.path.exists()
         self.f = open(self.path, "a", newline="")
         self.w = csv.DictWriter(self.f, fieldnames=fields, extrasaction="ignore")
         if new:
@@ -170,7 +176,7 @@ def main(argv=None):
 
     from .checkpoint import latest_step, load_checkpoint, save_checkpoint
     from .data import TrainBatches, eval_clips, load_audio_folder
-    from .losses import MultiScaleMelLoss
+    from .losses import MultiResolutionSTFTLoss, MultiScaleMelLoss
     from .model_io import save_model_dir
     from .weight_ema import WeightEMA
 
@@ -207,7 +213,8 @@ def main(argv=None):
 
     gen, disc, g_opt, d_opt = build(tc)
     mel_loss = MultiScaleMelLoss(mc.sample_rate)
-    g_steps, d_step, g_forward = make_steps(gen, disc, g_opt, d_opt, mel_loss, tc)
+    stft_loss = MultiResolutionSTFTLoss() if tc.w_stft > 0 else None
+    g_steps, d_step, g_forward = make_steps(gen, disc, g_opt, d_opt, mel_loss, tc, stft_loss)
 
     ema = WeightEMA(gen.trainable_variables, tc.weight_ema_decay, tc.weight_ema_every) if tc.weight_ema_decay else None
     step = latest_step(run)
@@ -232,7 +239,8 @@ def main(argv=None):
             ema.reset()  # the average starts at the weights just set up
     averaged = ema.applied if ema is not None else contextlib.nullcontext
 
-    log = CsvLog(run / "log.csv", ["step", "wall", "steps_per_s", "lr", "g_loss", "mel", "commit", "g_adv", "feat", "d_loss"])
+    log = CsvLog(run / "log.csv", ["step", "wall", "steps_per_s", "lr", "g_loss", "mel", "commit", "g_adv", "feat", "d_loss"]
+                 + (["stft"] if tc.w_stft > 0 else []))
     elog = CsvLog(run / "eval.csv", ["step", "wall"] + [f"{m}_q{q}" for m in ("mel", "visqol") for q in (1, 2, 3, 4, 6, 12, 24)])
     t_start = time.time()
     last_t, last_step = time.time(), step

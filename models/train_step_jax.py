@@ -38,7 +38,7 @@ def _write(variables, values):
         v.assign(x)
 
 
-def make_steps(gen, disc, g_opt, d_opt, mel_loss, tc):
+def make_steps(gen, disc, g_opt, d_opt, mel_loss, tc, stft_loss=None):
     g_tr_vars, g_ntr_vars = gen.trainable_variables, gen.non_trainable_variables
     d_tr_vars, d_ntr_vars = disc.trainable_variables, disc.non_trainable_variables
 
@@ -50,6 +50,10 @@ def make_steps(gen, disc, g_opt, d_opt, mel_loss, tc):
         mel = mel_loss(b["target"], fake)
         loss = tc.w_mel * mel + tc.w_commit * out["commit"]
         logs = {"mel": mel, "commit": out["commit"]}
+        if stft_loss is not None:  # linear-frequency STFT loss (w_stft > 0)
+            st = stft_loss(b["target"], fake)
+            loss = loss + tc.w_stft * st
+            logs["stft"] = st
         if adversarial:
             real_outs, _ = disc.stateless_call(d_tr, d_ntr, b["target"])
             fake_outs, _ = disc.stateless_call(d_tr, d_ntr, fake)

@@ -167,6 +167,22 @@ def test_int8_aware_fine_tuning_trains_the_same_variables(corpus, tmp_path):
         assert kernels and any(not np.allclose(a[k], b[k]) for k in kernels), half
 
 
+def test_stft_loss_weight_adds_the_loss_and_its_log_column(corpus, tmp_path):
+    """w_stft > 0: the linear-frequency STFT loss changes the updates and is logged as
+    ``stft``; a run resumed with it keeps its log file's own header."""
+    _train(_config(corpus, 2), tmp_path / "plain")
+    run = tmp_path / "stft"
+    _train(_config(corpus, 2, w_stft=2.0), run)
+    a, b = _weights(tmp_path / "plain", 2), _weights(run, 2)
+    kernels = [k for k in a if k.startswith("gen/") and "kernel" in k]
+    assert any(not np.allclose(a[k], b[k]) for k in kernels)
+    header, *rows = (run / "log.csv").read_text().strip().splitlines()
+    assert header.split(",")[-1] == "stft" and all(float(r.split(",")[-1]) > 0 for r in rows)
+    _train(_config(corpus, 4, w_stft=2.0), tmp_path / "plain")  # resume a run logged without it
+    header, *rows = (tmp_path / "plain" / "log.csv").read_text().strip().splitlines()
+    assert "stft" not in header and len(rows) == 4 and all(r.count(",") == header.count(",") for r in rows)
+
+
 def test_max_minutes_stops_with_checkpoint_and_export(corpus, tmp_path):
     run = tmp_path / "boxed"
     r = _train(_config(corpus, 1000), run, extra_args=["--max-minutes", "0"])
