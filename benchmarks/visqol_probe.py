@@ -1,0 +1,135 @@
+"""What does ViSQOL object to in a decoded signal? Swap parts of its STFT for the reference's.
+
+``python -m sscodec.benchmarks.visqol_probe MODEL_DIR [--clips 4] [--seconds 4] [--kbps 12]
+[--data /work/data/speech_heldout] [--out probe.json]``
+
+MODEL_DIR is an exported Keras model directory or ``RUN_DIR:STEP`` (as
+:mod:`sscodec.models.compare_checkpoints`). Each held-out clip x is decoded offline (y) and
+the two are delay-aligned; then ViSQOL (speech, lattice, 16 kHz) scores x against
+"hybrids" built from their STFTs (512-sample Hann window, hop 128), each repairing one
+suspected fault with the reference's data:
+
+* ``ref_phase``: y's magnitudes with x's phase; ``ref_magnitude``: x's magnitudes with y's
+  phase — which of the two ViSQOL sees;
+* ``ref_in_pauses``: x's STFT in the frames 40 dB or more below the clip's loudest (the
+  codec's noise floor in pauses);
+* ``oracle_eq``: y filtered by the clip's own long-term spectral ratio |X|/|Y| (a spectral
+  tilt);
+* ``ref_magnitude_<lo>_<hi>``: x's magnitudes in one band (Hz), y's elsewhere — where in
+  frequency the magnitude errors that matter are.
+
+Reference points on x alone: ``ref_lowpass_4k`` (x low-passed at 4 kHz) and
+``ref_noise_30db`` (x plus white noise 30 dB below it). Prints one line per clip and the
+means; ``--out`` saves them as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+
+WINDOW = 512
+BANDS_HZ = ((0, 1000), (1000, 4000), (4000, 8000), (0, 4000))
+
+
+def _stft(x, sr):
+    from scipy import signal
+
+    return signal.stft(x, sr, nperseg=WINDOW)[2]
+
+
+def _istft(z, n, sr):
+    from scipy import signal
+
+    return signal.istft(z, sr, nperseg=WINDOW)[1][:n].astype(np.float32)
+
+
+def hybrids(x, y, sr=16000) -> dict:
+    """{name: signal [n] float32}: y with one part of its STFT replaced by x's (see module
+    doc), plus the two reference-only points. x, y: aligned float32 [n]."""
+    from scipy import signal
+
+    n = min(len(x), len(y))
+    x, y = np.asarray(x[:n], np.float32), np.asarray(y[:n], np.float32)
+    X, Y = _stft(x, sr), _stft(y, sr)
+    out = {"codec": y}
+    out["ref_phase"] = _istft(np.abs(Y) * np.exp(1j * np.angle(X)), n, sr)
+    out["ref_magnitude"] = _istft(np.abs(X) * np.exp(1j * np.angle(Y)), n, sr)
+    frame_db = 10 * np.log10(np.sum(np.abs(X) ** 2, axis=0) + 1e-12)
+    quiet = frame_db < frame_db.max() - 40
+    Z = Y.copy()
+    Z[:, quiet] = X[:, quiet]
+    out["ref_in_pauses"] = _istft(Z, n, sr)
+    eq = np.sqrt(np.mean(np.abs(X) ** 2, axis=1) / (np.mean(np.abs(Y) ** 2, axis=1) + 1e-20))
+    out["oracle_eq"] = _istft(Y * eq[:, None], n, sr)
+    freqs = np.fft.rfftfreq(WINDOW, 1 / sr)
+    for lo, hi in BANDS_HZ:
+        band = (freqs >= lo) & (freqs < hi if hi < sr / 2 else freqs <= hi)
+        Z = Y.copy()
+        Z[band] = np.abs(X[band]) * np.exp(1j * np.angle(Y[band]))
+        out[f"ref_magnitude_{lo}_{hi}"] = _istft(Z, n, sr)
+    sos = signal.butter(8, 4000, "low", fs=sr, output="sos")
+    out["ref_lowpass_4k"] = signal.sosfilt(sos, x).astype(np.float32)
+    noise = np.random.default_rng(0).standard_normal(n).astype(np.float32)
+    noise *= np.sqrt(np.mean(x**2) / np.mean(noise**2)) * 10 ** (-30 / 20)
+    out["ref_noise_30db"] = x + noise
+    return out
+
+
+def probe_clip(gen, x, n_q) -> dict:
+    """{hybrid name: ViSQOL (MOS-LQO)} for one clip x [T] float32 decoded by ``gen`` with
+    ``n_q`` quantizers."""
+    from ..models.compare_checkpoints import decode
+    from ..models.quality import visqol_speech
+    from .quality import align
+
+    sr = gen.cfg.sample_rate
+    r, d, _ = align(x, decode(gen, x, n_q), 960)
+    return {k: round(float(visqol_speech(r, v, sr)), 4) for k, v in hybrids(r, d, sr).items()}
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m sscodec.benchmarks.visqol_probe", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("model", help="model directory or RUN_DIR:STEP")
+    p.add_argument("--data", default="/work/data/speech_heldout", help="held-out speech folder (one sub-folder per source)")
+    p.add_argument("--clips", type=int, default=4)
+    p.add_argument("--seconds", type=float, default=4.0)
+    p.add_argument("--kbps", type=float, default=12.0, help="bitrate to decode at (default 12)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", help="write the results as JSON here")
+    a = p.parse_args(argv)
+
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    from ..models.compare_checkpoints import load_generator
+    from .quality import clip_set
+
+    if not Path(a.data).is_dir():
+        print(f"error: {a.data}: no such folder", file=sys.stderr)
+        return 1
+    try:
+        label, gen, _ = load_generator(a.model)
+        n_q = gen.cfg.quantizers_for_bitrate(a.kbps * 1000)
+    except Exception as e:  # noqa: BLE001 - one clear line, non-zero exit
+        print(f"error: {a.model}: {e}", file=sys.stderr)
+        return 1
+    clips = clip_set(a.data, a.clips, a.seconds, a.seed, quick=False)
+    per = {}
+    for src, nm, x in clips:
+        per[f"{src}/{nm}"] = probe_clip(gen, x, n_q)
+        print(src, json.dumps(per[f"{src}/{nm}"]), flush=True)
+    keys = next(iter(per.values())).keys()
+    mean = {k: round(float(np.mean([v[k] for v in per.values()])), 3) for k in keys}
+    print("mean", json.dumps(mean))
+    if a.out:
+        Path(a.out).write_text(json.dumps({"model": label, "n_q": n_q, "clips": per, "mean": mean}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
