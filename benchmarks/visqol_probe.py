@@ -96,21 +96,21 @@ def probe_clip(gen, x, n_q) -> dict:
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m sscodec.benchmarks.visqol_probe", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    from ..models.compare_checkpoints import add_heldout_arguments
+
     p.add_argument("model", help="model directory or RUN_DIR:STEP")
-    p.add_argument("--data", default="/work/data/speech_heldout", help="held-out speech folder (one sub-folder per source)")
-    p.add_argument("--clips", type=int, default=4)
-    p.add_argument("--seconds", type=float, default=4.0)
+    add_heldout_arguments(p, clips=4)
     p.add_argument("--kbps", type=float, default=12.0, help="bitrate to decode at (default 12)")
-    p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", help="write the results as JSON here")
     a = p.parse_args(argv)
 
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-    from ..models.compare_checkpoints import load_generator
-    from .quality import clip_set
+    from ..models.compare_checkpoints import heldout_clips, load_generator
 
-    if not Path(a.data).is_dir():
-        print(f"error: {a.data}: no such folder", file=sys.stderr)
+    try:
+        clips = heldout_clips(a)
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
         return 1
     try:
         label, gen, _ = load_generator(a.model)
@@ -118,7 +118,6 @@ def main(argv=None) -> int:
     except Exception as e:  # noqa: BLE001 - one clear line, non-zero exit
         print(f"error: {a.model}: {e}", file=sys.stderr)
         return 1
-    clips = clip_set(a.data, a.clips, a.seconds, a.seed, quick=False)
     per = {}
     for src, nm, x in clips:
         per[f"{src}/{nm}"] = probe_clip(gen, x, n_q)

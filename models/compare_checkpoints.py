@@ -101,6 +101,28 @@ def six_kbps_quantizers(cfg) -> int:
     return min(cfg.eval_quantizer_counts(), key=lambda q: abs(cfg.bitrate(q) - 6000))
 
 
+def add_heldout_arguments(p, clips: int) -> None:
+    """The held-out clip options shared by the offline model probes: --data, --clips,
+    --seconds, --seed (see :func:`sscodec.benchmarks.quality.clip_set`)."""
+    p.add_argument("--data", default="/work/data/speech_heldout", help="held-out speech folder (one sub-folder per source)")
+    p.add_argument("--clips", type=int, default=clips)
+    p.add_argument("--seconds", type=float, default=4.0)
+    p.add_argument("--seed", type=int, default=0)
+
+
+def heldout_clips(a) -> list:
+    """[(source, name, audio)] for the options of :func:`add_heldout_arguments`; raises
+    ValueError (a one-line message) for a missing folder or no clips long enough."""
+    from ..benchmarks.quality import clip_set
+
+    if not Path(a.data).is_dir():
+        raise ValueError(f"{a.data}: no such folder (build it with python -m sscodec.models.prepare_data)")
+    clips = clip_set(a.data, a.clips, a.seconds, a.seed, quick=False)
+    if not clips:
+        raise ValueError(f"no clips of {a.seconds:g} s in {a.data}")
+    return clips
+
+
 def _row(label, tag, m):
     vals = [m.get(k) for k in ("visqol", "pesq", "stoi", "mel_distance")]
     print(label[:40].ljust(40), tag.rjust(6), "  ".join("  —  " if v is None else f"{v:.3f}" for v in vals), flush=True)
@@ -110,10 +132,7 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m sscodec.models.compare_checkpoints", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("models", nargs="+", help="model directories or RUN_DIR:STEP checkpoints")
-    p.add_argument("--data", default="/work/data/speech_heldout", help="held-out speech folder (one sub-folder per source)")
-    p.add_argument("--clips", type=int, default=8)
-    p.add_argument("--seconds", type=float, default=4.0)
-    p.add_argument("--seed", type=int, default=0)
+    add_heldout_arguments(p, clips=8)
     p.add_argument("--no-visqol", action="store_true", help="skip ViSQOL (faster)")
     p.add_argument("--unquantized", action="store_true", help="also score the embeddings decoded without the RVQ (n_q -)")
     p.add_argument("--noisy", type=int, default=0, metavar="N",
@@ -123,14 +142,10 @@ def main(argv=None) -> int:
     a = p.parse_args(argv)
 
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-    from ..benchmarks.quality import clip_set
-
-    if not Path(a.data).is_dir():
-        print(f"error: {a.data}: no such folder (build it with python -m sscodec.models.prepare_data)", file=sys.stderr)
-        return 1
-    clips = clip_set(a.data, a.clips, a.seconds, a.seed, quick=False)
-    if not clips:
-        print(f"error: no clips of {a.seconds:g} s in {a.data}", file=sys.stderr)
+    try:
+        clips = heldout_clips(a)
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
         return 1
     results = {"clips": [f"{s}/{n}" for s, n, _ in clips], "seconds": a.seconds, "models": {}}
     pairs = []

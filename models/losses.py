@@ -43,6 +43,21 @@ def mel_filterbank(sample_rate, n_fft, n_mels, fmin=0.0, fmax=None):
     return fb
 
 
+def stft_magnitude(audio, w, eps):
+    """audio [B, T] → |STFT| [B, frames, w // 2 + 1] (Hann window w, hop w/4, no padding;
+    ``eps`` under the square root keeps the gradient finite at zero)."""
+    re, im = ops.stft(ops.cast(audio, "float32"), w, w // 4, w, center=False)
+    return ops.sqrt(re * re + im * im + eps)
+
+
+def usable_windows(windows, n, what):
+    """The windows that fit in ``n`` samples (static T; None = all); ValueError if none."""
+    out = [w for w in windows if n is None or w <= n]
+    if not out:
+        raise ValueError(f"audio of {n} samples is shorter than every {what} window {windows}")
+    return out
+
+
 class MultiScaleMelLoss:
     def __init__(self, sample_rate, windows=(64, 128, 256, 512, 1024, 2048), n_mels=64, eps=1e-5):
         self.windows = windows
@@ -51,16 +66,11 @@ class MultiScaleMelLoss:
 
     def mel(self, audio, w):
         """audio [B, T] → mel magnitudes [B, frames, n_mels]."""
-        re, im = ops.stft(ops.cast(audio, "float32"), w, w // 4, w, center=False)
-        mag = ops.sqrt(re * re + im * im + self.eps)
-        return ops.matmul(mag, self.banks[w])
+        return ops.matmul(stft_magnitude(audio, w, self.eps), self.banks[w])
 
     def __call__(self, x, y):
         """x, y: [B, T]; scales whose window exceeds T are skipped (static T)."""
-        n = x.shape[-1]
-        windows = [w for w in self.windows if n is None or w <= n]
-        if not windows:
-            raise ValueError(f"audio of {n} samples is shorter than every mel window {self.windows}")
+        windows = usable_windows(self.windows, x.shape[-1], "mel")
         total = 0.0
         for w in windows:
             mx, my = self.mel(x, w), self.mel(y, w)
@@ -84,19 +94,11 @@ class MultiResolutionSTFTLoss:
         self.windows = windows
         self.eps = eps
 
-    def magnitude(self, audio, w):
-        """audio [B, T] → |STFT| [B, frames, w // 2 + 1] (Hann window, hop w/4, no padding)."""
-        re, im = ops.stft(ops.cast(audio, "float32"), w, w // 4, w, center=False)
-        return ops.sqrt(re * re + im * im + self.eps)
-
     def __call__(self, x, y):
-        n = x.shape[-1]
-        windows = [w for w in self.windows if n is None or w <= n]
-        if not windows:
-            raise ValueError(f"audio of {n} samples is shorter than every STFT window {self.windows}")
+        windows = usable_windows(self.windows, x.shape[-1], "STFT")
         total = 0.0
         for w in windows:
-            mx, my = self.magnitude(x, w), self.magnitude(y, w)
+            mx, my = stft_magnitude(x, w, self.eps), stft_magnitude(y, w, self.eps)
             sc = ops.sqrt(ops.sum(ops.square(mx - my))) / (ops.sqrt(ops.sum(ops.square(mx))) + 1e-7)
             total = total + sc + ops.mean(ops.abs(ops.log(mx) - ops.log(my)))
         return total / len(windows)
