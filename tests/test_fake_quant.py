@@ -8,6 +8,8 @@ import pytest
 pytest.importorskip("keras")
 tf = pytest.importorskip("tensorflow")
 
+import keras  # noqa: E402
+
 from sscodec.models.config import PRESETS
 from sscodec.models.fake_quant import FakeQuant
 from sscodec.models.generator import SoundStream
@@ -45,6 +47,7 @@ def test_bad_settings_are_refused():
 
 def test_only_the_training_pass_of_the_encoder_is_quantized():
     cfg = PRESETS["tiny"]
+    keras.utils.set_random_seed(0)  # the error bounds below hold for this init, not for any order of earlier tests
     model = SoundStream(cfg).build_all()
     x = (0.3 * np.sin(np.arange(cfg.frame_size * 8) * 0.05))[None].astype(np.float32)
     clean = np.asarray(model.encode_offline(x))
@@ -61,6 +64,7 @@ def test_only_the_training_pass_of_the_encoder_is_quantized():
 
 def test_only_the_training_pass_of_the_decoder_is_quantized():
     cfg = PRESETS["tiny"]
+    keras.utils.set_random_seed(0)  # the error bounds below hold for this init, not for any order of earlier tests
     model = SoundStream(cfg).build_all()
     x = (0.3 * np.sin(np.arange(cfg.frame_size * 8) * 0.05))[None].astype(np.float32)
     clean = np.asarray(model(x, training=False)["audio"])
