@@ -94,10 +94,10 @@ def probe_clip(gen, x, n_q) -> dict:
 
 
 def main(argv=None) -> int:
+    from ..models.compare_checkpoints import add_heldout_arguments, heldout_clips, load_generator
+
     p = argparse.ArgumentParser(prog="python -m sscodec.benchmarks.visqol_probe", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    from ..models.compare_checkpoints import add_heldout_arguments
-
     p.add_argument("model", help="model directory or RUN_DIR:STEP")
     add_heldout_arguments(p, clips=4)
     p.add_argument("--kbps", type=float, default=12.0, help="bitrate to decode at (default 12)")
@@ -105,8 +105,6 @@ def main(argv=None) -> int:
     a = p.parse_args(argv)
 
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-    from ..models.compare_checkpoints import heldout_clips, load_generator
-
     try:
         clips = heldout_clips(a)
     except ValueError as e:
