@@ -105,10 +105,8 @@ def main(argv=None) -> int:
     a = p.parse_args(argv)
 
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-    try:
-        clips = heldout_clips(a)
-    except ValueError as e:
-        print(f"error: {e}", file=sys.stderr)
+    clips = heldout_clips(a)
+    if clips is None:
         return 1
     try:
         label, gen, _ = load_generator(a.model)

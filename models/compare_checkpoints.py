@@ -110,16 +110,19 @@ def add_heldout_arguments(p, clips: int) -> None:
     p.add_argument("--seed", type=int, default=0)
 
 
-def heldout_clips(a) -> list:
-    """[(source, name, audio)] for the options of :func:`add_heldout_arguments`; raises
-    ValueError (a one-line message) for a missing folder or no clips long enough."""
+def heldout_clips(a):
+    """[(source, name, audio)] for the options of :func:`add_heldout_arguments`, or None
+    after printing a one-line error for a missing folder or no clips long enough (the
+    command then exits 1)."""
     from ..benchmarks.quality import clip_set
 
     if not Path(a.data).is_dir():
-        raise ValueError(f"{a.data}: no such folder (build it with python -m sscodec.models.prepare_data)")
+        print(f"error: {a.data}: no such folder (build it with python -m sscodec.models.prepare_data)", file=sys.stderr)
+        return None
     clips = clip_set(a.data, a.clips, a.seconds, a.seed, quick=False)
     if not clips:
-        raise ValueError(f"no clips of {a.seconds:g} s in {a.data}")
+        print(f"error: no clips of {a.seconds:g} s in {a.data}", file=sys.stderr)
+        return None
     return clips
 
 
@@ -142,10 +145,8 @@ def main(argv=None) -> int:
     a = p.parse_args(argv)
 
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-    try:
-        clips = heldout_clips(a)
-    except ValueError as e:
-        print(f"error: {e}", file=sys.stderr)
+    clips = heldout_clips(a)
+    if clips is None:
         return 1
     results = {"clips": [f"{s}/{n}" for s, n, _ in clips], "seconds": a.seconds, "models": {}}
     pairs = []
