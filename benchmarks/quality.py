@@ -190,7 +190,7 @@ def evaluate(model=None, quick=False, clips=8, seconds=4.0, progress=True, seed=
     clips: held-out speech clips of ``seconds`` each; music and packet-loss sets use half.
     noisy_clips: noisy held-out speech pairs for the denoise rows (default half of ``clips``,
     at least 2)."""
-    from . import common
+    from . import bars, common
 
     variants = common.model_variants(model)
     C = Codecs(variants, quick)
@@ -277,7 +277,8 @@ def evaluate(model=None, quick=False, clips=8, seconds=4.0, progress=True, seed=
                 per.append(score(clean, y))
                 bar()
             rows.append({"label": label, "codec": "sscodec", "denoise": side is not None, "denoise_side": side,
-                         "bitrate_bps": C.bps[q6], "metrics": mean_metrics(per), "reference": "clean speech"})
+                         "bitrate_bps": C.bps[q6], "metrics": mean_metrics(per), "reference": "clean speech",
+                         "clips": per})
         for label, codec, prec, bps, fn in six:
             if codec == "sscodec":
                 continue
@@ -287,13 +288,13 @@ def evaluate(model=None, quick=False, clips=8, seconds=4.0, progress=True, seed=
                 per.append(score(clean, y))
                 bar()
             rows.append({"label": label, "codec": codec, "denoise": None, "bitrate_bps": bps,
-                         "metrics": mean_metrics(per), "reference": "clean speech"})
+                         "metrics": mean_metrics(per), "reference": "clean speech", "clips": per})
         per = []
         for noisy_x, clean in noisy:
             per.append(score(clean, noisy_x))
             bar()
         rows.append({"label": "noisy input (no codec)", "codec": "none", "denoise": None, "bitrate_bps": None,
-                     "metrics": mean_metrics(per), "reference": "clean speech"})
+                     "metrics": mean_metrics(per), "reference": "clean speech", "clips": per})
         result["sets"]["noisy_speech"] = {"description": "held-out speech + held-out noise at 0-10 dB SNR, "
                                                          "scored against the clean speech", "clips": len(noisy),
                                           "results": rows}
@@ -327,5 +328,6 @@ def evaluate(model=None, quick=False, clips=8, seconds=4.0, progress=True, seed=
                                             "Opus: its own PLC (decode of an empty packet)",
                              "rates": pl}
     bar.close()
+    result["bars"] = bars.judge(result)
     result["machine"]["loadavg_1m_end"] = round(os.getloadavg()[0], 2)
     return result

@@ -169,9 +169,54 @@ def eval_markdown(d: dict) -> str:
             o = e.get("opus", {}).get("metrics", {})
             L.append(f"| {100 * e['loss_rate']:.0f} % | {_f(a['visqol'])} | {_f(a['pesq'])} | {_f(a['stoi'], 3)} | "
                      f"{_f(o.get('visqol'))} | {_f(o.get('pesq'))} | {_f(o.get('stoi'), 3)} |")
+    if d.get("bars"):
+        L += bars_markdown(d["bars"])
     if d.get("unavailable"):
         L += ["", "Unavailable: " + "; ".join(f"{u['what']} ({u['why']})" for u in d["unavailable"])]
     return "\n".join(L) + "\n"
+
+
+def _diff(v, nd=2):
+    """'+0.12 [+0.03, +0.20]*' — mean paired difference, its 95 % interval, * when it excludes 0."""
+    if v is None:
+        return "–"
+    lo, hi = v["ci95"]
+    return f"{v['mean']:+.{nd}f} [{lo:+.{nd}f}, {hi:+.{nd}f}]" + ("*" if v["significant"] else "")
+
+
+def _verdict(met):
+    return "undetermined (no per-clip scores)" if met is None else "**met**" if met else "**not met**"
+
+
+def bars_markdown(b: dict) -> list:
+    """Lines of the "Bars" section from :func:`sscodec.benchmarks.bars.judge`'s dict."""
+    L = ["", "### Bars", "", f"Differences are {b['method']}; * = the interval excludes 0.", "",
+         "| bar | comparison | ViSQOL | PESQ-WB | STOI | verdict |", "|---|---|---|---|---|---|"]
+    o = b.get("opus_6k")
+    if o:
+        dv = o["differences"]
+        L.append(f"| 6 kbps beats Opus, ViSQOL ≥ {o['visqol_floor']:g} | {o['sscodec']} − {o['opus']} "
+                 f"(ViSQOL {_f(o['visqol'])}) | {_diff(dv['visqol'])} | {_diff(dv['pesq'])} | "
+                 f"{_diff(dv['stoi'], 3)} | {_verdict(o['met'])} |")
+    m = b.get("monotonic")
+    if m:
+        for prec, p in m["precisions"].items():
+            for i, s in enumerate(p["steps"]):
+                dv = s["differences"]
+                L.append(f"| {'rises with bitrate (' + prec + ')' if i == 0 else ''} | {s['to']} − {s['from']} | "
+                         f"{_diff(dv['visqol'])} | {_diff(dv['pesq'])} | {_diff(dv['stoi'], 3)} | "
+                         f"{_verdict(p['met']) if i == len(p['steps']) - 1 else ''} |")
+    dn = b.get("denoise")
+    if dn:
+        sides = list(dn["sides"].items())
+        for i, (side, s) in enumerate(sides):
+            dv = s["differences"]
+            L.append(f"| {'denoise helps (noisy input)' if i == 0 else ''} | {side} side − off | "
+                     f"{_diff(dv['visqol'])} | {_diff(dv['pesq'])} | – | "
+                     f"{_verdict(dn['met']) if i == len(sides) - 1 else ''} |")
+    if not (o or m or dn):
+        L.append("| – | this run has none of the rows the bars compare | | | | |")
+    return L
 
 
 def write_summary(out_dir) -> Path:

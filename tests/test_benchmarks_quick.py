@@ -76,6 +76,10 @@ def test_eval_quick(model_dir, tmp_path):
     dn = [r for r in doc["sets"]["noisy_speech"]["results"] if r["codec"] == "sscodec"]
     assert [r.get("denoise_side") for r in dn] == [None, "encoder", "decoder"]
     assert all(r["metrics"]["pesq"] is not None for r in dn)
+    # the bars are judged in the same run; quick mode's ladder is 2 rates, its PESQ per clip is there
+    assert doc["bars"]["monotonic"]["precisions"]
+    assert doc["bars"]["denoise"]["sides"]["encoder"]["differences"]["pesq"]["clips"] == 1
+    assert "### Bars" in (out / "summary.md").read_text()
 
 
 def test_schema_rejects_incomplete():
