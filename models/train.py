@@ -85,7 +85,7 @@ def build(tc):
     for half in ("encoder", "decoder"):  # int8-aware training of either half
         bits = getattr(tc, f"{half}_fake_quant_bits")
         setattr(gen, f"{half}_fake_quant", FakeQuant(bits, tc.fake_quant_margin) if bits else None)
-    disc = Discriminators(name="disc")
+    disc = Discriminators(periods=tc.mpd_periods, name="disc")
     disc(np.zeros((1, int(tc.segment_seconds * mc.sample_rate)), np.float32))
     g_opt = keras.optimizers.Adam(tc.lr_generator, beta_1=tc.adam_beta1, beta_2=tc.adam_beta2, clipnorm=None)
     d_opt = keras.optimizers.Adam(tc.lr_discriminator, beta_1=tc.adam_beta1, beta_2=tc.adam_beta2)

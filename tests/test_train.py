@@ -183,6 +183,19 @@ def test_stft_loss_weight_adds_the_loss_and_its_log_column(corpus, tmp_path):
     assert "stft" not in header and len(rows) == 4 and all(r.count(",") == header.count(",") for r in rows)
 
 
+def test_multi_period_discriminator_trains_and_resumes(corpus, tmp_path):
+    """mpd_periods: the period discriminators' weights are in the checkpoint, train, and
+    a run resumes with them (their optimizer slots included)."""
+    run = tmp_path / "mpd"
+    _train(_config(corpus, 3, mpd_periods=[2, 3], checkpoint_every=1), run)
+    before, after = _weights(run, 2), _weights(run, 3)  # the adversarial phase starts at step 2
+    mpd = [k for k in after if k.startswith("disc/") and "mpd" in k and "kernel" in k]
+    assert len(mpd) == 2 * 6  # two periods x (4 strided convs + last conv + logits)
+    assert all(not np.array_equal(before[k], after[k]) for k in mpd)
+    _train(_config(corpus, 4, mpd_periods=[2, 3], checkpoint_every=1), run)
+    assert all(np.isfinite(v).all() for v in _weights(run, 4).values())
+
+
 def test_max_minutes_stops_with_checkpoint_and_export(corpus, tmp_path):
     run = tmp_path / "boxed"
     r = _train(_config(corpus, 1000), run, extra_args=["--max-minutes", "0"])
