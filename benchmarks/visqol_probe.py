@@ -16,7 +16,11 @@ suspected fault with the reference's data:
 * ``oracle_eq``: y filtered by the clip's own long-term spectral ratio |X|/|Y| (a spectral
   tilt);
 * ``ref_magnitude_<lo>_<hi>``: x's magnitudes in one band (Hz), y's elsewhere — where in
-  frequency the magnitude errors that matter are.
+  frequency the magnitude errors that matter are;
+* ``ref_envelope<w>_1000_4000`` / ``ref_fine<w>_1000_4000``: at 1–4 kHz only, x's magnitudes
+  smoothed over w Hz (w = 250, 500, 1000) times y's structure below that scale, or the other
+  way round — at which scale in frequency the errors that matter are (harmonics below ~250
+  Hz, formant detail above; see :mod:`sscodec.benchmarks.harmonic_probe`).
 
 Reference points on x alone: ``ref_lowpass_4k`` (x low-passed at 4 kHz) and
 ``ref_noise_30db`` (x plus white noise 30 dB below it). Prints one line per clip and the
@@ -35,6 +39,8 @@ import numpy as np
 
 WINDOW = 512
 BANDS_HZ = ((0, 1000), (1000, 4000), (4000, 8000), (0, 4000))
+SCALE_BAND_HZ = (1000, 4000)
+SCALES_HZ = (250, 500, 1000)
 
 
 def _stft(x, sr):
@@ -73,6 +79,17 @@ def hybrids(x, y, sr=16000) -> dict:
         Z = Y.copy()
         Z[band] = np.abs(X[band]) * np.exp(1j * np.angle(Y[band]))
         out[f"ref_magnitude_{lo}_{hi}"] = _istft(Z, n, sr)
+    from .harmonic_probe import smooth
+
+    lo, hi = SCALE_BAND_HZ
+    band = (freqs >= lo) & (freqs < hi)
+    aX, aY, phase = np.abs(X), np.abs(Y), np.exp(1j * np.angle(Y))
+    for w in SCALES_HZ:
+        sX, sY = smooth(aX, w, sr), smooth(aY, w, sr)
+        for name, mag in ((f"ref_envelope{w}", aY / sY * sX), (f"ref_fine{w}", aX / sX * sY)):
+            Z = Y.copy()
+            Z[band] = mag[band] * phase[band]
+            out[f"{name}_{lo}_{hi}"] = _istft(Z, n, sr)
     sos = signal.butter(8, 4000, "low", fs=sr, output="sos")
     out["ref_lowpass_4k"] = signal.sosfilt(sos, x).astype(np.float32)
     noise = np.random.default_rng(0).standard_normal(n).astype(np.float32)

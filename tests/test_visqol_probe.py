@@ -41,6 +41,24 @@ def test_hybrids_repair_what_they_name():
     assert _err(h["ref_phase"], y) < 1e-3  # y's phase was right already: nothing to repair
     assert _err(h["ref_magnitude_0_1000"], x) > 0.1  # one band repaired, the rest still half level
     assert abs(_err(h["ref_noise_30db"], x) - 10 ** (-30 / 20)) < 1e-3
+    # a level fault at 1-4 kHz only: the envelope hybrids repair it at every scale, the
+    # fine-structure ones (y's envelope kept) do not
+    from sscodec.benchmarks.visqol_probe import SCALES_HZ, _istft, _stft
+
+    X = _stft(x, SR)
+    freqs = np.fft.rfftfreq(512, 1 / SR)
+    X[(freqs >= 1000) & (freqs < 4000)] *= 0.5
+    y = _istft(X, len(x), SR)
+    h = hybrids(x, y)
+    inner = (freqs >= 1500) & (freqs < 3500)  # the 1 kHz smoothing reaches 500 Hz past the band's edges
+
+    def band_err(a):
+        A = np.abs(_stft(a, SR)[inner])
+        return float(np.mean(np.abs(A - np.abs(_stft(x, SR)[inner]))))
+
+    for w in SCALES_HZ:
+        assert band_err(h[f"ref_envelope{w}_1000_4000"]) < 0.1 * band_err(y)
+        assert band_err(h[f"ref_fine{w}_1000_4000"]) > 0.9 * band_err(y)
     # a pause-only fault: y = x plus noise where x is silent
     noise = np.zeros_like(x)
     noise[SR // 2 + 500 : SR // 2 + 1500] = 0.01
