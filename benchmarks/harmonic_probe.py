@@ -102,7 +102,7 @@ def probe_model(gen, clips, n_q) -> dict:
 
 
 def main(argv=None) -> int:
-    from ..models.compare_checkpoints import add_heldout_arguments, heldout_clips, load_generator
+    from ..models.compare_checkpoints import add_heldout_arguments, heldout_clips, load_at_bitrate
 
     p = argparse.ArgumentParser(prog="python -m sscodec.benchmarks.harmonic_probe", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -120,12 +120,10 @@ def main(argv=None) -> int:
     print("correlation of reference and decoded per band (Hz) and scale: harmonic / detail / envelope")
     print("model".ljust(34), "".join(f"{lo}-{hi}".rjust(24) for lo, hi in BANDS_HZ))
     for spec in a.models:
-        try:
-            label, gen, _ = load_generator(spec)
-            n_q = gen.cfg.quantizers_for_bitrate(a.kbps * 1000)
-        except Exception as e:  # noqa: BLE001 - one clear line, non-zero exit
-            print(f"error: {spec}: {e}", file=sys.stderr)
+        loaded = load_at_bitrate(spec, a.kbps)
+        if loaded is None:
             return 1
+        label, gen, n_q = loaded
         res = probe_model(gen, clips, n_q)
         results[label] = dict(res, n_q=n_q)
         m = res["mean"]

@@ -111,7 +111,7 @@ def probe_clip(gen, x, n_q) -> dict:
 
 
 def main(argv=None) -> int:
-    from ..models.compare_checkpoints import add_heldout_arguments, heldout_clips, load_generator
+    from ..models.compare_checkpoints import add_heldout_arguments, heldout_clips, load_at_bitrate
 
     p = argparse.ArgumentParser(prog="python -m sscodec.benchmarks.visqol_probe", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -125,12 +125,10 @@ def main(argv=None) -> int:
     clips = heldout_clips(a)
     if clips is None:
         return 1
-    try:
-        label, gen, _ = load_generator(a.model)
-        n_q = gen.cfg.quantizers_for_bitrate(a.kbps * 1000)
-    except Exception as e:  # noqa: BLE001 - one clear line, non-zero exit
-        print(f"error: {a.model}: {e}", file=sys.stderr)
+    loaded = load_at_bitrate(a.model, a.kbps)
+    if loaded is None:
         return 1
+    label, gen, n_q = loaded
     per = {}
     for src, nm, x in clips:
         per[f"{src}/{nm}"] = probe_clip(gen, x, n_q)

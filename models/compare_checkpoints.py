@@ -58,6 +58,18 @@ def load_generator(spec: str):
     return spec, load_model_dir(spec), load_run_info(spec)
 
 
+def load_at_bitrate(spec: str, kbps: float):
+    """(label, generator, n_q) for :func:`load_generator`'s ``spec`` decoding at ``kbps``, or
+    None after printing a one-line error (missing model, bitrate outside its range) — the
+    probes then exit 1."""
+    try:
+        label, gen, _ = load_generator(spec)
+        return label, gen, gen.cfg.quantizers_for_bitrate(kbps * 1000)
+    except Exception as e:  # noqa: BLE001 - one clear line, non-zero exit
+        print(f"error: {spec}: {e}", file=sys.stderr)
+        return None
+
+
 DENOISE_SIDES = {"off": (0.0, 0.0), "enc": (1.0, 0.0), "dec": (0.0, 1.0)}
 
 
