@@ -215,11 +215,14 @@ def test_jax_backend_trains_data_parallel_and_loads_tf_weights(corpus, tmp_path)
     pytest.importorskip("jax")
     env = {"XLA_FLAGS": "--xla_force_host_platform_device_count=2", "JAX_PLATFORMS": "cpu"}
     run = tmp_path / "jaxrun"
-    # with int8-aware fine-tuning and the weight EMA on (as tools/gpu/burst.toml), so both are covered on JAX
-    cfg = _config(corpus, 2, encoder_fake_quant_bits=8, weight_ema_decay=0.5, weight_ema_every=1)
+    # with int8-aware fine-tuning, the weight EMA, the STFT loss and the multi-period
+    # discriminator on (as tools/gpu/burst.toml), so all are covered on JAX
+    cfg = _config(corpus, 2, encoder_fake_quant_bits=8, weight_ema_decay=0.5, weight_ema_every=1,
+                  w_stft=2.0, mpd_periods=[2, 3])
     r = _train(cfg, run, backend="jax", extra_args=["--data-parallel", "2"], env_extra=env)
     assert "data parallel over" in r.stdout
     assert any(k.startswith("gema/") for k in _weights(run, 2))
+    assert any("mpd" in k for k in _weights(run, 2))
     # a model exported by TF gives identical codes when loaded under JAX
     tf_run = tmp_path / "tfrun"
     _train(_config(corpus, 1), tf_run)
