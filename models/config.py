@@ -147,8 +147,8 @@ class TrainConfig:
     # eval, export and ship use the average; updated every weight_ema_every steps.
     weight_ema_decay: float = 0.0
     weight_ema_every: int = 10
-    # multi-period discriminator periods in samples (models/discriminators.py; [] = off),
-    # e.g. [2, 3, 5, 7, 11]: judges harmonics sample-period by sample-period
+    # HiFi-GAN's multi-period discriminator: its periods in samples (models/discriminators.py
+    # PeriodDiscriminator; [] = off), e.g. [2, 3, 5, 7, 11] as run r12
     mpd_periods: list[int] = field(default_factory=list)
     w_mel: float = 1.0
     # > 0: add the linear-frequency multi-resolution STFT loss (models/losses.py) with this weight

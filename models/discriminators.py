@@ -86,12 +86,14 @@ class PeriodDiscriminator(keras.layers.Layer):
     """One period p of the multi-period discriminator.
 
     Audio ``[B, T]`` is zero-padded to a multiple of p and folded to
-    ``[B, T / p, p, 1]``: column j holds samples j, j + p, j + 2p, ... The 2-D
-    convolutions have kernels ``(k, 1)``, so each sees one column, i.e. samples
-    exactly p apart. A voiced sound whose pitch period is near a multiple of p
-    is close to constant down a column, and its harmonics — which a
-    waveform-scale or 1024-window STFT discriminator barely resolve above 2 kHz
-    — decide whether it is. Logits ``[B, T', p, 1]``.
+    ``[B, T / p, p, 1]``: column j holds samples j, j + p, j + 2p, ..., i.e. the
+    audio decimated by p (unfiltered) at phase j. The 2-D convolutions have
+    kernels ``(k, 1)``, so each sees one column: a signal that repeats every p
+    samples gives constant columns, and unfiltered decimation folds the band
+    above fs / 2p onto the low band, so the high-frequency fine structure is
+    judged next to the low, at every phase. HiFi-GAN found this is what makes
+    a GAN vocoder's harmonics right; a waveform-scale or 1024-window STFT
+    discriminator does not isolate it. Logits ``[B, T', p, 1]``.
     """
 
     def __init__(self, period, channels=(16, 32, 64, 128), **kwargs):
