@@ -102,14 +102,12 @@ def probe_model(gen, clips, n_q) -> dict:
 
 
 def main(argv=None) -> int:
-    from ..models.compare_checkpoints import add_heldout_arguments, heldout_clips, load_at_bitrate
+    from ..models.compare_checkpoints import add_probe_arguments, heldout_clips, load_at_bitrate
 
     p = argparse.ArgumentParser(prog="python -m sscodec.benchmarks.harmonic_probe", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("models", nargs="+", help="model directories or RUN_DIR:STEP checkpoints")
-    add_heldout_arguments(p, clips=8)
-    p.add_argument("--kbps", type=float, default=12.0, help="bitrate to decode at (default 12)")
-    p.add_argument("--out", help="write the results as JSON here")
+    add_probe_arguments(p, clips=8)
     a = p.parse_args(argv)
 
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")

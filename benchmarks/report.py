@@ -188,32 +188,33 @@ def _verdict(met):
     return "undetermined (no per-clip scores)" if met is None else "**met**" if met else "**not met**"
 
 
+def _bar_rows(title, comparisons, met) -> list:
+    """One table row per (comparison label, {metric: difference}); the bar's title on the first
+    row, its verdict on the last."""
+    rows = []
+    for i, (label, dv) in enumerate(comparisons):
+        rows.append(f"| {title if i == 0 else ''} | {label} | {_diff(dv.get('visqol'))} | {_diff(dv.get('pesq'))} | "
+                    f"{_diff(dv.get('stoi'), 3)} | {_verdict(met) if i == len(comparisons) - 1 else ''} |")
+    return rows
+
+
 def bars_markdown(b: dict) -> list:
     """Lines of the "Bars" section from :func:`sscodec.benchmarks.bars.judge`'s dict."""
     L = ["", "### Bars", "", f"Differences are {b['method']}; * = the interval excludes 0.", "",
          "| bar | comparison | ViSQOL | PESQ-WB | STOI | verdict |", "|---|---|---|---|---|---|"]
     o = b.get("opus_6k")
     if o:
-        dv = o["differences"]
-        L.append(f"| 6 kbps beats Opus, ViSQOL ≥ {o['visqol_floor']:g} | {o['sscodec']} − {o['opus']} "
-                 f"(ViSQOL {_f(o['visqol'])}) | {_diff(dv['visqol'])} | {_diff(dv['pesq'])} | "
-                 f"{_diff(dv['stoi'], 3)} | {_verdict(o['met'])} |")
+        L += _bar_rows(f"6 kbps beats Opus, ViSQOL ≥ {o['visqol_floor']:g}",
+                       [(f"{o['sscodec']} − {o['opus']} (ViSQOL {_f(o['visqol'])})", o["differences"])], o["met"])
     m = b.get("monotonic")
     if m:
         for prec, p in m["precisions"].items():
-            for i, s in enumerate(p["steps"]):
-                dv = s["differences"]
-                L.append(f"| {'rises with bitrate (' + prec + ')' if i == 0 else ''} | {s['to']} − {s['from']} | "
-                         f"{_diff(dv['visqol'])} | {_diff(dv['pesq'])} | {_diff(dv['stoi'], 3)} | "
-                         f"{_verdict(p['met']) if i == len(p['steps']) - 1 else ''} |")
+            L += _bar_rows(f"rises with bitrate ({prec})",
+                           [(f"{s['to']} − {s['from']}", s["differences"]) for s in p["steps"]], p["met"])
     dn = b.get("denoise")
     if dn:
-        sides = list(dn["sides"].items())
-        for i, (side, s) in enumerate(sides):
-            dv = s["differences"]
-            L.append(f"| {'denoise helps (noisy input)' if i == 0 else ''} | {side} side − off | "
-                     f"{_diff(dv['visqol'])} | {_diff(dv['pesq'])} | – | "
-                     f"{_verdict(dn['met']) if i == len(sides) - 1 else ''} |")
+        L += _bar_rows("denoise helps (noisy input)",
+                       [(f"{side} side − off", s["differences"]) for side, s in dn["sides"].items()], dn["met"])
     if not (o or m or dn):
         L.append("| – | this run has none of the rows the bars compare | | | | |")
     return L

@@ -122,6 +122,14 @@ def add_heldout_arguments(p, clips: int) -> None:
     p.add_argument("--seed", type=int, default=0)
 
 
+def add_probe_arguments(p, clips: int) -> None:
+    """The options of the decoded-clip probes (benchmarks/visqol_probe, harmonic_probe): the
+    held-out clip options, --kbps (the bitrate to decode at) and --out (JSON)."""
+    add_heldout_arguments(p, clips)
+    p.add_argument("--kbps", type=float, default=12.0, help="bitrate to decode at (default 12)")
+    p.add_argument("--out", help="write the results as JSON here")
+
+
 def heldout_clips(a):
     """[(source, name, audio)] for the options of :func:`add_heldout_arguments`, or None
     after printing a one-line error for a missing folder or no clips long enough (the
