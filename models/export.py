@@ -4,7 +4,11 @@
 ``config.json``, ``generator.weights.npz`` (inference weights only: the RVQ's
 EMA statistics are dropped; a run with ``weight_ema_decay`` exports its averaged
 weights, see ``weight_ema``) and ``training_run.json`` (run id, step, wall time,
-data, eval history) — what ``sscodec convert`` reads. Works while the run is
+data, eval history) — what ``sscodec convert`` reads — plus
+``discriminator.weights.npz``: the run's discriminators at that step (float32, deflated;
+≈ 6 MB for speech16k with the multi-period discriminator), which a warm-started run
+(``train --init-from``) loads instead of starting its discriminators from scratch.
+Inference and conversion never read it. Works while the run is
 still training (reads the newest complete checkpoint).
 """
 
@@ -25,7 +29,7 @@ def export_checkpoint(run_dir, out_dir, step=None, run_id=None):
     from .checkpoint import latest_step
     from .config import TrainConfig
     from .generator import SoundStream
-    from .model_io import assign_from_arrays, save_model_dir
+    from .model_io import DISCRIMINATOR_FILE, assign_from_arrays, atomic_savez, save_model_dir
     from .weight_ema import PREFIX, averaged_generator_arrays
 
     run = Path(run_dir)
@@ -53,6 +57,10 @@ def export_checkpoint(run_dir, out_dir, step=None, run_id=None):
         "eval_history": evals,
     }
     save_model_dir(model, out_dir, info, inference_only=True)
+    with np.load(run / f"ckpt_{step:08d}.npz") as z:
+        disc = {k[len("disc/"):]: z[k] for k in z.files if k.startswith("disc/")}
+    if disc:
+        atomic_savez(Path(out_dir) / DISCRIMINATOR_FILE, disc, compress=True)
     return Path(out_dir)
 
 

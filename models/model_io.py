@@ -73,6 +73,9 @@ def atomic_savez(path, arrays, compress=False):
 
 TRAINING_ONLY = ("cluster_size_", "embed_sum_", "seed_generator_state")
 
+# Written beside generator.weights.npz by an export (the run's discriminators, for warm starts).
+DISCRIMINATOR_FILE = "discriminator.weights.npz"
+
 
 def save_model_dir(model, out_dir, run_info=None, inference_only=False):
     """Export a generator (float32 weights) + config to ``out_dir``.

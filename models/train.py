@@ -9,6 +9,8 @@
   ``adversarial_start``, then hinge GAN + feature matching with the wave and
   STFT discriminators. ``d_warmup_steps``: the first steps of a run train only
   the discriminators (on the frozen generator's output).
+* ``--init-from MODEL_DIR``: warm start from an exported generator, and from the
+  discriminators exported beside it (``discriminator.weights.npz``) when they match.
 * ``weight_ema_decay``: the generator's trainable weights are also kept as an
   exponential moving average (:mod:`.weight_ema`); eval and exports use it.
 * ``--max-minutes``: a time-boxed run stops after that much wall time with a
@@ -119,6 +121,37 @@ def warm_start(gen, model_dir):
         rvq.embed_sums[q].assign(np.asarray(rvq.codebooks[q]))
 
 
+def export_run_model(gen, disc, out_dir, info):
+    """RUN_DIR/export: the generator (:func:`.model_io.save_model_dir`) and, beside it, the
+    discriminators that a later ``--init-from`` of this folder loads."""
+    from .model_io import DISCRIMINATOR_FILE, atomic_savez, save_model_dir, variables_to_arrays
+
+    save_model_dir(gen, out_dir, info)
+    atomic_savez(Path(out_dir) / DISCRIMINATOR_FILE, variables_to_arrays(disc.variables), compress=True)
+
+
+def warm_start_discriminators(disc, model_dir) -> str:
+    """Load ``MODEL_DIR/discriminator.weights.npz`` into ``disc`` when it holds exactly
+    ``disc``'s variables with the same shapes (all or nothing); returns what was done, for
+    the log. Otherwise (no file: an older export; other discriminators: a config with other
+    ``mpd_periods`` or channels) the discriminators keep their fresh initialisation."""
+    from .model_io import DISCRIMINATOR_FILE, variable_key
+
+    path = Path(model_dir) / DISCRIMINATOR_FILE
+    if not path.is_file():
+        return f"discriminators start fresh ({model_dir} has no {DISCRIMINATOR_FILE})"
+    with np.load(path) as z:
+        arrays = {k: z[k] for k in z.files}
+    want = {variable_key(v): tuple(v.shape) for v in disc.variables}
+    have = {k: tuple(a.shape) for k, a in arrays.items()}
+    if want != have:
+        diff = sorted(set(want.items()) ^ set(have.items()))[:3]
+        return f"discriminators start fresh ({path.name} does not match this config's discriminators, e.g. {diff})"
+    for v in disc.variables:
+        v.assign(arrays[variable_key(v)].astype(v.dtype))
+    return f"discriminators loaded from {path} ({len(arrays)} variables)"
+
+
 def evaluate(gen, clips, tc, with_visqol):
     """Mel distance (and ViSQOL) of held-out clips at 3/6/12 kbps-equivalents."""
     from .losses import log_mel_distance
@@ -150,7 +183,12 @@ def main(argv=None):
     p.add_argument(
         "--init-from", metavar="MODEL_DIR",
         help="warm start a NEW run from an exported model directory (e.g. the shipped models/speech16k/keras) "
-        "instead of random init + k-means; optimizer state starts fresh",
+        "instead of random init + k-means; optimizer state starts fresh; the discriminators are loaded from its "
+        "discriminator.weights.npz when that matches this config's, else start fresh",
+    )
+    p.add_argument(
+        "--fresh-discriminators", action="store_true",
+        help="with --init-from: start the discriminators from scratch even if the model directory has them",
     )
     p.add_argument(
         "--data-parallel", type=int, default=0, metavar="N",
@@ -177,7 +215,6 @@ def main(argv=None):
     from .checkpoint import latest_step, load_checkpoint, save_checkpoint
     from .data import TrainBatches, eval_clips, load_audio_folder
     from .losses import MultiResolutionSTFTLoss, MultiScaleMelLoss
-    from .model_io import save_model_dir
     from .weight_ema import WeightEMA
 
     backend = keras.backend.backend()
@@ -232,6 +269,8 @@ def main(argv=None):
         if args.init_from:
             warm_start(gen, args.init_from)
             print(f"new run {run}: {mc.name}, warm start from {args.init_from}", flush=True)
+            print("discriminators start fresh (--fresh-discriminators)" if args.fresh_discriminators
+                  else warm_start_discriminators(disc, args.init_from), flush=True)
         else:
             print(f"new run {run}: {mc.name}, {gen.count_params()} generator params; k-means init …", flush=True)
             kmeans_init(gen, batches, tc)
@@ -292,12 +331,12 @@ def main(argv=None):
                 res = evaluate(gen, clips, tc, tc.visqol_in_eval)
                 info = {"run_dir": str(run), "step": step, "wall_seconds": wall0 + time.time() - t_start, "eval": res,
                         "backend": backend, "weight_ema": ema is not None}
-                save_model_dir(gen, run / "export", info)
+                export_run_model(gen, disc, run / "export", info)
             elog.write({"step": step, "wall": round(wall0 + time.time() - t_start, 1), **res})
             tqdm.write(f"eval @ {step}: {json.dumps(res)}")
     pbar.close()
     with averaged():
-        save_model_dir(gen, run / "export", {"run_dir": str(run), "step": step, "wall_seconds": wall0 + time.time() - t_start,
+        export_run_model(gen, disc, run / "export", {"run_dir": str(run), "step": step, "wall_seconds": wall0 + time.time() - t_start,
                                              "backend": backend, "weight_ema": ema is not None})
     print(f"done: {step} steps; model exported to {run / 'export'}")
 

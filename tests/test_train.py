@@ -152,6 +152,29 @@ def test_discriminator_warmup_keeps_the_generator_frozen(corpus, tmp_path):
     assert any(not np.array_equal(before[k], later["gen/" + k]) for k in trainable)
 
 
+def test_warm_start_loads_the_exported_discriminators(corpus, tmp_path):
+    """An export carries the run's discriminators; ``--init-from`` loads them when they match
+    the new config's discriminators, and starts fresh (saying so) when they do not."""
+    src = tmp_path / "src"
+    _train(_config(corpus, 3), src)  # D trains at step 2 (adversarial_start = 2)
+    with np.load(src / "export" / "discriminator.weights.npz") as z:
+        exported = {k: z[k] for k in z.files}
+    ckpt = _weights(src, 3)
+    assert exported and exported.keys() == {k[len("disc/"):] for k in ckpt if k.startswith("disc/")}
+    assert all(np.array_equal(v, ckpt["disc/" + k]) for k, v in exported.items())
+    # lr_discriminator = 0: the step-1 checkpoint holds exactly what the warm start loaded
+    init = ["--init-from", str(src / "export")]
+    r = _train(_config(corpus, 1, lr_discriminator=0.0, checkpoint_every=1), tmp_path / "warm", extra_args=init)
+    assert "discriminators loaded from" in r.stdout, r.stdout[-2000:]
+    warm = _weights(tmp_path / "warm", 1)
+    assert all(np.array_equal(v, warm["disc/" + k]) for k, v in exported.items())
+    r = _train(_config(corpus, 1, lr_discriminator=0.0, checkpoint_every=1, mpd_periods=[2]), tmp_path / "other",
+               extra_args=init)
+    assert "discriminators start fresh" in r.stdout and "does not match" in r.stdout, r.stdout[-2000:]
+    other = _weights(tmp_path / "other", 1)
+    assert not all(np.array_equal(v, other["disc/" + k]) for k, v in exported.items() if "disc/" + k in other)
+
+
 def test_int8_aware_fine_tuning_trains_the_same_variables(corpus, tmp_path):
     """encoder/decoder_fake_quant_bits: the training pass rounds the encoder's and the
     decoder's activations; the checkpoint holds exactly the variables of a float run (no
