@@ -13,7 +13,9 @@
 #    log.csv, eval.csv (if it has rows), train.log (the trainer's output), system.txt
 #    (nvidia-smi, versions), gpu.csv (GPU load every 15 s) -- at most 8 files, each <= 16 MiB
 #    (weights over 16 MiB -- speech16k's are 21.5 -- lose their training-only RVQ statistics,
-#    as the shipped export has none: 15.4 MiB). Also done on failure.
+#    as the shipped export has none: 15.4 MiB). Also done on failure. The export's
+#    discriminator.weights.npz stays behind (the 8-file limit); a burst warm-started from a
+#    model directory that has one (a shipped keras/) does load it.
 #
 # Knobs (environment): PYTHON (python3), SSCODEC_BURST_CONFIG (tools/gpu/burst.toml),
 # SSCODEC_BURST_TMP (/tmp), SSCODEC_BURST_RUN ($TMP/burst_run), SSCODEC_BURST_WHEELS (.gpu/whl),
