@@ -39,8 +39,9 @@ def export_checkpoint(run_dir, out_dir, step=None, run_id=None):
     meta = json.loads((run / f"ckpt_{step:08d}.json").read_text())
     tc = TrainConfig(**meta["config"])
     model = SoundStream(tc.model_config()).build_all()
-    with np.load(run / f"ckpt_{step:08d}.npz") as z:  # only the generator's arrays (and its EMA)
+    with np.load(run / f"ckpt_{step:08d}.npz") as z:  # the generator's arrays (and its EMA), the discriminators'
         stored = {k: z[k] for k in z.files if k.startswith(("gen/", PREFIX))}
+        disc = {k[len("disc/"):]: z[k] for k in z.files if k.startswith("disc/")}
     arrays = {k[len("gen/"):]: v for k, v in averaged_generator_arrays(stored).items()}
     assign_from_arrays(model.variables, arrays)
     evals = []
@@ -57,8 +58,6 @@ def export_checkpoint(run_dir, out_dir, step=None, run_id=None):
         "eval_history": evals,
     }
     save_model_dir(model, out_dir, info, inference_only=True)
-    with np.load(run / f"ckpt_{step:08d}.npz") as z:
-        disc = {k[len("disc/"):]: z[k] for k in z.files if k.startswith("disc/")}
     if disc:
         atomic_savez(Path(out_dir) / DISCRIMINATOR_FILE, disc, compress=True)
     return Path(out_dir)
