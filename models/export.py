@@ -29,7 +29,7 @@ def export_checkpoint(run_dir, out_dir, step=None, run_id=None):
     from .checkpoint import latest_step
     from .config import TrainConfig
     from .generator import SoundStream
-    from .model_io import DISCRIMINATOR_FILE, assign_from_arrays, atomic_savez, save_model_dir
+    from .model_io import assign_from_arrays, save_discriminator_arrays, save_model_dir
     from .weight_ema import PREFIX, averaged_generator_arrays
 
     run = Path(run_dir)
@@ -59,7 +59,7 @@ def export_checkpoint(run_dir, out_dir, step=None, run_id=None):
     }
     save_model_dir(model, out_dir, info, inference_only=True)
     if disc:
-        atomic_savez(Path(out_dir) / DISCRIMINATOR_FILE, disc, compress=True)
+        save_discriminator_arrays(out_dir, disc)
     return Path(out_dir)
 
 

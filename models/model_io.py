@@ -77,6 +77,11 @@ TRAINING_ONLY = ("cluster_size_", "embed_sum_", "seed_generator_state")
 DISCRIMINATOR_FILE = "discriminator.weights.npz"
 
 
+def save_discriminator_arrays(out_dir, arrays):
+    """Write ``{variable key: array}`` of the discriminators to ``OUT_DIR/discriminator.weights.npz``."""
+    atomic_savez(Path(out_dir) / DISCRIMINATOR_FILE, arrays, compress=True)
+
+
 def save_model_dir(model, out_dir, run_info=None, inference_only=False):
     """Export a generator (float32 weights) + config to ``out_dir``.
 

@@ -124,10 +124,10 @@ def warm_start(gen, model_dir):
 def export_run_model(gen, disc, out_dir, info):
     """RUN_DIR/export: the generator (:func:`.model_io.save_model_dir`) and, beside it, the
     discriminators that a later ``--init-from`` of this folder loads."""
-    from .model_io import DISCRIMINATOR_FILE, atomic_savez, save_model_dir, variables_to_arrays
+    from .model_io import save_discriminator_arrays, save_model_dir, variables_to_arrays
 
     save_model_dir(gen, out_dir, info)
-    atomic_savez(Path(out_dir) / DISCRIMINATOR_FILE, variables_to_arrays(disc.variables), compress=True)
+    save_discriminator_arrays(out_dir, variables_to_arrays(disc.variables))
 
 
 def warm_start_discriminators(disc, model_dir) -> str:
@@ -135,7 +135,7 @@ def warm_start_discriminators(disc, model_dir) -> str:
     ``disc``'s variables with the same shapes (all or nothing); returns what was done, for
     the log. Otherwise (no file: an older export; other discriminators: a config with other
     ``mpd_periods`` or channels) the discriminators keep their fresh initialisation."""
-    from .model_io import DISCRIMINATOR_FILE, variable_key
+    from .model_io import DISCRIMINATOR_FILE, assign_from_arrays, variable_key
 
     path = Path(model_dir) / DISCRIMINATOR_FILE
     if not path.is_file():
@@ -147,8 +147,7 @@ def warm_start_discriminators(disc, model_dir) -> str:
     if want != have:
         diff = sorted(set(want.items()) ^ set(have.items()))[:3]
         return f"discriminators start fresh ({path.name} does not match this config's discriminators, e.g. {diff})"
-    for v in disc.variables:
-        v.assign(arrays[variable_key(v)].astype(v.dtype))
+    assign_from_arrays(disc.variables, arrays)
     return f"discriminators loaded from {path} ({len(arrays)} variables)"
 
 
