@@ -187,9 +187,22 @@ class _Status:
         return False
 
 
-def _drive(rate, seconds, *, hold=(), device_s=0.05, buffer_ms=20.0, click_every=0.25):
+class _Xrun(_Status):
+    output_underflow = True
+
+    def __bool__(self):
+        return True
+
+
+def _drive(rate, seconds, *, hold=(), device_s=0.05, buffer_ms=20.0, click_every=0.25,
+           host_wander=None, xrun_at=None):
     """Run the engine's callback over synthetic clicks; returns (engine,
-    [(true latency s, reported latency s) per click], output signal)."""
+    [(true latency s, reported latency s) per click], output signal).
+    device_s: the true device latency (s), or a function of stream time t (s);
+    host_wander(t): s the host API's input timestamp claims on top of the truth
+    (T_in earlier by that much, the true path unchanged); xrun_at: stream time
+    (s) of the block whose status carries an output underflow."""
+    dev_at = device_s if callable(device_s) else (lambda t: device_s)
     codec = FrameCodec()
     dev = DeviceChoice(0, 0, "fake in", "fake out", rate, 1, 1)
     eng = LoopbackEngine(FakeSd, codec, None, dev, block_ms=10, buffer_ms=buffer_ms)
@@ -203,9 +216,12 @@ def _drive(rate, seconds, *, hold=(), device_s=0.05, buffer_ms=20.0, click_every
     for k in range(n_blocks):
         codec.hold = any(a <= k * B / rate < b for a, b in hold)
         t = k * B / rate
-        ti = SimpleNamespace(inputBufferAdcTime=1.0 + t, outputBufferDacTime=1.0 + t + device_s, currentTime=1.0 + t)
+        wander = host_wander(t) if host_wander else 0.0
+        ti = SimpleNamespace(inputBufferAdcTime=1.0 + t - wander, outputBufferDacTime=1.0 + t + dev_at(t),
+                             currentTime=1.0 + t)
         o = np.zeros((B, 1), np.float32)
-        eng._process(x[k * B : (k + 1) * B, None], o, B, ti, _Status())
+        xrun = xrun_at is not None and k == int(xrun_at * rate / B)
+        eng._process(x[k * B : (k + 1) * B, None], o, B, ti, _Xrun() if xrun else _Status())
         out[k * B : (k + 1) * B] = o[:, 0]
         reported[k] = eng.latency_s
     pairs = []
@@ -214,7 +230,7 @@ def _drive(rate, seconds, *, hold=(), device_s=0.05, buffer_ms=20.0, click_every
         j = i + int(np.argmax(seg))
         if seg.max() < 0.1:
             continue  # fell into a trim or an underrun gap
-        pairs.append(((j - i) / rate + device_s, reported[j // B]))
+        pairs.append(((j - i) / rate + dev_at(j / rate), reported[j // B]))
     return eng, pairs, out
 
 
@@ -247,6 +263,28 @@ def test_engine_underrun_grows_latency_then_trim_restores_it():
     base = lat[0]
     assert max(lat) > base + 0.04  # grew by the stall
     assert lat[-1] == pytest.approx(base, abs=0.015)  # and came back after the trim
+
+
+def test_engine_latency_ignores_wandering_host_timestamps():
+    # PulseAudio's ALSA plugin: the capture delay the host reports ramps up by 45 ms and drops
+    # back (a sawtooth) while the real path does not move; the report stays on the truth
+    eng, pairs, _ = _drive(16000, 6.0, host_wander=lambda t: 0.045 * (((t - 0.5) / 2.0) % 1.0) if t > 0.5 else 0.0)
+    assert len(pairs) >= 20
+    for true, rep in pairs:
+        assert rep == pytest.approx(true, abs=1.5 / 16000)
+    host = np.array([r[3] for r in eng.latency_trace])
+    assert host.max() > 90 and eng.device_resets == 1  # the host's estimate did wander (ms)
+
+
+def test_engine_device_latency_starts_over_after_an_xrun():
+    # at t = 3 s an output underflow comes with a real 30 ms longer device path: the estimate
+    # restarts there and follows it (the floor since the xrun, not since the start)
+    eng, pairs, _ = _drive(16000, 6.0, device_s=lambda t: 0.05 if t < 3.0 else 0.08, xrun_at=3.0)
+    assert eng.xruns["output_underflow"] == 1 and eng.device_resets == 2
+    late = [(true, rep) for true, rep in pairs if true > 0.1]
+    assert len(late) >= 8
+    for true, rep in pairs:
+        assert rep == pytest.approx(true, abs=1.5 / 16000)
 
 
 class _FakeStream:

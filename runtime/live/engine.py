@@ -29,6 +29,18 @@ dropped by a full codec ring), all at rate R. So ``latency = (T_out - T_in) + (Z
 soxr keeps sample indices (it delays, never shifts), and the codec's frame
 ``k`` decodes input frame ``k``, so nothing else enters; waiting for a whole
 20 ms frame, processing, the channel and resampler delays all show up in Z.
+
+The device term T_out - T_in is the host API's estimate, and on some host APIs
+it wanders: through PulseAudio's ALSA plugin the capture-side delay drifted by
+up to +45 ms within a few seconds (a slow ramp, then a drop) while the real
+end-to-end lag, measured on the sink monitor, stayed at 120 ms to the 10 ms
+(tests/test_loopback_pulse.py). In a full-duplex stream every callback takes
+``frames`` samples in and gives ``frames`` out, so the device latency can only
+change where samples are lost or added: an xrun, a stream restart (or two
+device clocks that differ, which ends in xruns). The engine therefore reports
+the device term as the smallest T_out - T_in seen since the last such event
+(the host's estimate is late, never early, when its clocks lag); the raw
+per-callback value stays in the latency trace (``host_device_ms``).
 """
 
 from __future__ import annotations
@@ -133,7 +145,9 @@ class LoopbackEngine:
         self._lat = [0.0, 0, float("inf"), float("-inf")]  # sum, count, min, max since take_latency()
         self._lat_all = [0.0, 0, float("inf"), float("-inf")]
         self._out = np.zeros(self.block, np.float32)
-        self.latency_trace: list = []  # (audio s, device ms, pipeline ms), ~every 100 ms
+        self.latency_trace: list = []  # (audio s, device ms, pipeline ms, host device ms), ~every 100 ms
+        self._device_floor: Optional[float] = None  # s: min T_out - T_in since the last xrun/restart
+        self.device_resets = 0  # times the device latency estimate started over (xruns, restarts)
         self._next_trace = 0
 
     # -- control ------------------------------------------------------------
@@ -164,6 +178,7 @@ class LoopbackEngine:
                 except self._sd.PortAudioError:
                     pass
         self.stream_restarts += 1
+        self._device_floor = None  # a new stream: new device buffers
         self.callback_realtime = None  # a new callback thread: set its priority again
         self._open_stream()
 
@@ -236,6 +251,7 @@ class LoopbackEngine:
             for k in self.xruns:
                 if getattr(status, k):
                     self.xruns[k] += 1
+                    self._device_floor = None  # samples lost or added: the device latency may have moved
         # -- capture -> encoder side
         x = indata[:, 0] if indata.shape[1] == 1 else indata.mean(axis=1)
         x = np.ascontiguousarray(x, dtype=np.float32)
@@ -303,10 +319,16 @@ class LoopbackEngine:
     def _measure_latency(self, time_info) -> None:
         t_in, t_out = time_info.inputBufferAdcTime, time_info.outputBufferDacTime
         if t_in > 0 and t_out > 0:
-            device = t_out - t_in
+            host = t_out - t_in
+            if self._device_floor is None:
+                self.device_resets += 1
+                self._device_floor = host
+            else:
+                self._device_floor = min(self._device_floor, host)
+            device = self._device_floor
         else:  # host API without timestamps: PortAudio's reported stream latencies
             self.device_timestamps = False
-            device = self.stream_latency[0] + self.stream_latency[1]
+            host = device = self.stream_latency[0] + self.stream_latency[1]
         removed = (self.trimmed_samples + self.fifo_dropped
                    + self.input_dropped * self.rate / self.model_rate)
         pipeline = (self._zeros - removed) / self.rate
@@ -315,7 +337,7 @@ class LoopbackEngine:
         if self.callbacks >= self._next_trace:  # ~10 points per second for the report
             self._next_trace = self.callbacks + max(1, int(0.1 * self.rate / self.block))
             self.latency_trace.append((round(self.captured_seconds, 3), round(1000 * device, 2),
-                                       round(1000 * pipeline, 2)))
+                                       round(1000 * pipeline, 2), round(1000 * host, 2)))
         with self._lat_lock:
             for acc in (self._lat, self._lat_all):
                 acc[0] += lat
