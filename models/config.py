@@ -21,7 +21,9 @@ class ModelConfig:
 
     sample_rate: Hz. strides: encoder downsampling factors (decoder mirrors
     them); their product is the frame size in samples. channels: base width C
-    (SEANet doubles it after each strided block). embedding_dim: D of the
+    (SEANet doubles it after each strided block). decoder_channels: the
+    decoder's base width (0 = ``channels``; a decoder widened after training by
+    :mod:`.widen`). embedding_dim: D of the
     quantized latent. num_quantizers x codebook_size: the RVQ (10-bit codes for
     1024 entries).
     """
@@ -38,6 +40,12 @@ class ModelConfig:
     leaky_slope: float = 0.2
     upsample_kernel: int = 2
     film: bool = True
+    decoder_channels: int = 0
+
+    @property
+    def decoder_base_channels(self) -> int:
+        """C of the decoder: its last block's width (``decoder_channels`` or ``channels``)."""
+        return self.decoder_channels or self.channels
 
     @property
     def frame_size(self) -> int:

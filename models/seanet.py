@@ -96,7 +96,7 @@ class Decoder(StreamingModule):
     def __init__(self, cfg: ModelConfig, **kwargs):
         super().__init__(**kwargs)
         self.cfg = cfg
-        c = cfg.channels * 2 ** len(cfg.strides)
+        c = cfg.decoder_base_channels * 2 ** len(cfg.strides)
         self.film_in = FiLM(name="film_in") if cfg.film else None
         self.conv_in = CausalConv1D(c, cfg.kernel_size, name="conv_in")
         self.ups, self.units, self.films = [], [], []
