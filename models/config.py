@@ -178,11 +178,13 @@ class TrainConfig:
 
     @classmethod
     def load(cls, path: str | Path) -> "TrainConfig":
-        path = Path(path)
-        if not path.is_file():
-            raise FileNotFoundError(f"training config not found: {path}")
-        raw = path.read_bytes()
-        d = tomllib.loads(raw.decode()) if path.suffix == ".toml" else json.loads(raw)
+        """Read a .toml or .json training config.
+
+        A ``base = "other.toml"`` key (a path relative to this file) loads that file first and
+        applies this file's keys on top; the ``[model]`` tables merge key by key. Bases chain;
+        a cycle is an error.
+        """
+        d = _read_with_bases(Path(path), ())
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = set(d) - known
         if unknown:
@@ -191,3 +193,27 @@ class TrainConfig:
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
+
+
+def _read_with_bases(path: Path, seen: tuple) -> dict:
+    """The config dict of ``path`` with its ``base`` chain resolved (see TrainConfig.load)."""
+    if not path.is_file():
+        raise FileNotFoundError(f"training config not found: {path}")
+    key = path.resolve()
+    if key in seen:
+        chain = " -> ".join(str(p) for p in (*seen, key))
+        raise ValueError(f"training config base cycle: {chain}")
+    raw = path.read_bytes()
+    d = tomllib.loads(raw.decode()) if path.suffix == ".toml" else json.loads(raw)
+    base = d.pop("base", None)
+    if base is None:
+        return d
+    if not isinstance(base, str):
+        raise ValueError(f"{path}: base must be a file name, got {base!r}")
+    merged = _read_with_bases(path.parent / base, (*seen, key))
+    model = {**merged.get("model", {}), **d.pop("model", {})}
+    merged.update(d)
+    if model:
+        merged["model"] = model
+    return merged
+

@@ -275,3 +275,34 @@ def test_every_shipped_training_config_loads():
     for path in configs:
         tc = TrainConfig.load(path)
         tc.model_config()  # the preset and its overrides resolve
+
+
+def test_config_base_key_layers_a_file_on_its_parent(tmp_path):
+    from sscodec.models.config import TrainConfig
+
+    (tmp_path / "parent.toml").write_text(
+        'preset = "tiny"\nbatch_size = 4\nlr_generator = 5e-5\n[model]\nchannels = 8\ncodebook_size = 64\n'
+    )
+    (tmp_path / "child.toml").write_text('base = "parent.toml"\nlr_generator = 1e-4\n[model]\nchannels = 12\n')
+    tc = TrainConfig.load(tmp_path / "child.toml")
+    assert tc.preset == "tiny" and tc.batch_size == 4  # inherited
+    assert tc.lr_generator == 1e-4  # overridden
+    assert tc.model == {"channels": 12, "codebook_size": 64}  # [model] tables merge per key
+
+
+def test_config_base_errors_are_clear(tmp_path):
+    import pytest
+
+    from sscodec.models.config import TrainConfig
+
+    (tmp_path / "a.toml").write_text('base = "b.toml"\n')
+    (tmp_path / "b.toml").write_text('base = "a.toml"\n')
+    with pytest.raises(ValueError, match="cycle"):
+        TrainConfig.load(tmp_path / "a.toml")
+    (tmp_path / "c.toml").write_text('base = "missing.toml"\n')
+    with pytest.raises(FileNotFoundError, match="missing.toml"):
+        TrainConfig.load(tmp_path / "c.toml")
+    (tmp_path / "d.toml").write_text('base = "e.toml"\nbogus_key = 1\n')
+    (tmp_path / "e.toml").write_text('preset = "tiny"\n')
+    with pytest.raises(ValueError, match="bogus_key"):
+        TrainConfig.load(tmp_path / "d.toml")
