@@ -82,7 +82,12 @@ class ModelConfig:
         return {n: self.bitrate(n) for n in range(1, self.num_quantizers + 1)}
 
     def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
+        """The config as JSON-able keys. ``decoder_channels`` is left out while 0 (= ``channels``),
+        so the config.json of an unwidened model reads in releases that predate the key."""
+        d = dataclasses.asdict(self)
+        if not d["decoder_channels"]:
+            del d["decoder_channels"]
+        return d
 
     @classmethod
     def from_dict(cls, d: dict) -> "ModelConfig":

@@ -79,3 +79,13 @@ def test_cli_writes_a_model_dir_and_refuses_to_narrow(pair, tmp_path):
     with pytest.raises(SystemExit, match="cannot narrow"):
         main([str(wide_dir), str(tmp_path / "narrow"), "--decoder-channels", "1"])
     assert not (tmp_path / "narrow").exists()
+
+
+def test_unwidened_config_json_has_no_decoder_channels_key():
+    from sscodec.models.config import PRESETS, ModelConfig
+
+    d = PRESETS["speech16k"].to_dict()
+    assert "decoder_channels" not in d  # older readers reject unknown keys
+    assert ModelConfig.from_dict(d) == PRESETS["speech16k"]
+    wide = ModelConfig.from_dict({**d, "decoder_channels": 32})
+    assert wide.to_dict()["decoder_channels"] == 32 and ModelConfig.from_dict(wide.to_dict()) == wide
