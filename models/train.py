@@ -110,8 +110,12 @@ def warm_start(gen, model_dir):
     """Load exported generator weights; rebuild the RVQ's EMA statistics from its codebooks."""
     from .model_io import load_model_config, load_model_dir
 
-    if load_model_config(model_dir) != gen.cfg:
-        sys.exit(f"--init-from {model_dir}: its architecture differs from this config's")
+    src_cfg = load_model_config(model_dir)
+    if src_cfg != gen.cfg:
+        a, b = src_cfg.to_dict(), gen.cfg.to_dict()
+        diff = ", ".join(f"{k} {a.get(k, 0)} (config: {b.get(k, 0)})" for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k))
+        sys.exit(f"--init-from {model_dir}: its architecture differs from this config's: {diff}; "
+                 f"set these under the config's [model] (e.g. decoder_channels = 32 for the shipped model)")
     src = load_model_dir(model_dir)
     for dst_v, src_v in zip(gen.variables, src.variables):
         dst_v.assign(src_v)

@@ -250,6 +250,35 @@ def test_burst_resumes_passes_arguments_and_collects_on_failure(tmp_path):
     assert "--init-from models/speech16k/keras --max-minutes 1 --no-progress" in (out / "train.log").read_text()
 
 
+def test_burst_splits_weights_still_over_the_limit(tmp_path):
+    stub = tmp_path / "python"
+    stub.write_text(STUB_PYTHON)
+    stub.chmod(0o755)
+    run = tmp_path / "run"
+    (run / "export").mkdir(parents=True)
+    (run / "latest.json").write_text('{"step": 500}')
+    rng = np.random.default_rng(0)  # random: np.savez does not compress, but keep it honest
+    weights = {"dec/kernel": rng.standard_normal((60, 100)).astype(np.float32),
+               "rvq/cluster_size_0": np.ones(400, np.float32), "rvq/codebook_0": np.ones((8, 4), np.float32)}
+    np.savez(run / "export" / "generator.weights.npz", **weights)
+    out = tmp_path / "out"
+    (out / "export").mkdir(parents=True)
+    (out / "export" / "generator.weights.npz.part7").write_text("stale")  # an earlier collect's
+    env = _env(tmp_path, PYTHON=str(stub), REAL_PYTHON=sys.executable, SSCODEC_BURST_RUN=str(run),
+               SSCODEC_BURST_MAX_BYTES="10000")
+    r = _burst(["1"], env)
+    assert r.returncode == 0, r.stderr
+    assert "split into 3 parts" in r.stdout
+    parts = sorted((out / "export").glob("generator.weights.npz.part?"))
+    assert [p.name[-1] for p in parts] == ["0", "1", "2"]  # the stale part7 is gone
+    assert all(p.stat().st_size <= 10000 for p in parts) and not (out / "export" / "generator.weights.npz").exists()
+    joined = tmp_path / "joined.npz"
+    joined.write_bytes(b"".join(p.read_bytes() for p in parts))
+    with np.load(joined) as z:  # training-only statistics dropped first, then split
+        assert sorted(z.files) == ["dec/kernel", "rvq/codebook_0"]
+        assert np.array_equal(z["dec/kernel"], weights["dec/kernel"])
+
+
 # ---------------------------------------------------------------------------------------------
 # tree.sh: hide the shipped graphs from the index for the run call, then restore exactly
 # ---------------------------------------------------------------------------------------------
@@ -305,3 +334,13 @@ def test_burst_config_matches_the_subset_layout():
     assert tc.eval_clips == 0 and not tc.mixed_bfloat16
     dirs = tc.speech_dirs + tc.noise_dirs + tc.music_dirs
     assert dirs == [f".gpu/data/{k}" for k in ms.KINDS]  # relative: burst.sh runs from the repo root
+
+
+@pytest.mark.parametrize("config", [GPU / "burst.toml", ROOT / "models" / "configs" / "speech16k_wide_decoder.toml"])
+def test_configs_that_continue_the_shipped_model_match_its_architecture(config):
+    """burst.sh and DEVELOPING.md warm-start these from models/speech16k/keras; the trainer
+    refuses a warm start whose architecture differs (e.g. the decoder's width)."""
+    from sscodec.models.config import TrainConfig
+    from sscodec.models.model_io import load_model_config
+
+    assert TrainConfig.load(config).model_config() == load_model_config(ROOT / "models" / "speech16k" / "keras")

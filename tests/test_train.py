@@ -291,8 +291,6 @@ def test_config_base_key_layers_a_file_on_its_parent(tmp_path):
 
 
 def test_config_base_errors_are_clear(tmp_path):
-    import pytest
-
     from sscodec.models.config import TrainConfig
 
     (tmp_path / "a.toml").write_text('base = "b.toml"\n')
@@ -306,3 +304,18 @@ def test_config_base_errors_are_clear(tmp_path):
     (tmp_path / "e.toml").write_text('preset = "tiny"\n')
     with pytest.raises(ValueError, match="bogus_key"):
         TrainConfig.load(tmp_path / "d.toml")
+
+
+def test_warm_start_names_what_differs(tmp_path):
+    """--init-from a model of another width says which keys differ, instead of loading garbage."""
+    import dataclasses
+
+    from sscodec.models.generator import SoundStream
+    from sscodec.models.model_io import load_model_config
+    from sscodec.models.train import warm_start
+
+    src = Path(__file__).resolve().parent / "data" / "tiny_codec" / "keras"
+    cfg = dataclasses.replace(load_model_config(src), decoder_channels=8)
+    gen = SoundStream(cfg).build_all()
+    with pytest.raises(SystemExit, match=r"decoder_channels 0 \(config: 8\)"):
+        warm_start(gen, src)

@@ -12,8 +12,10 @@
 # 4. copies back to ${OUT:-./out}: export/{config.json,generator.weights.npz,training_run.json},
 #    log.csv, eval.csv (if it has rows), train.log (the trainer's output), system.txt
 #    (nvidia-smi, versions), gpu.csv (GPU load every 15 s) -- at most 8 files, each <= 16 MiB
-#    (weights over 16 MiB -- speech16k's are 21.5 -- lose their training-only RVQ statistics,
-#    as the shipped export has none: 15.4 MiB). Also done on failure. The export's
+#    (weights over 16 MiB lose their training-only RVQ statistics, as the shipped export has
+#    none: C = 16 speech16k 21.5 -> 15.4 MiB; if still over -- the shipped C = 32 decoder's
+#    29 MiB -- they come back as generator.weights.npz.part0, .part1, ... to be joined with
+#    cat, in order). Also done on failure. The export's
 #    discriminator.weights.npz stays behind (the 8-file limit); a burst warm-started from a
 #    model directory that has one (a shipped keras/) does load it.
 #
@@ -47,6 +49,7 @@ collect() {  # copy the results to $DEST; runs on every exit
   set +e
   local f
   [ -n "$SMI_PID" ] && kill "$SMI_PID" 2>/dev/null
+  rm -f "$DEST"/export/generator.weights.npz.part?  # parts of an earlier collect
   for f in config.json generator.weights.npz training_run.json; do
     [ -f "$RUN/export/$f" ] && cp "$RUN/export/$f" "$DEST/export/$f"
   done
@@ -64,6 +67,11 @@ with np.load(p) as z:
 np.savez(p[:-4] + ".tmp.npz", **keep)
 import os; os.replace(p[:-4] + ".tmp.npz", p)
 EOF
+  fi
+  if [ -f "$w" ] && [ "$(stat -c %s "$w")" -gt "$MAX_BYTES" ]; then  # C = 32 decoder: still ~29 MiB
+    split -b "$MAX_BYTES" -d -a 1 "$w" "$w.part" && rm -f "$w"
+    say "weights still over $MAX_BYTES bytes: split into $(ls "$w".part? | wc -l) parts; join them here with"
+    say "  cat export/generator.weights.npz.part? > export/generator.weights.npz"
   fi
   say "returned in $DEST:"
   find "$DEST" -type f -printf '  %P  %s bytes\n' | sort
