@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
+import dataclasses
 import json
 import os
 import sys
@@ -112,8 +113,8 @@ def warm_start(gen, model_dir):
 
     src_cfg = load_model_config(model_dir)
     if src_cfg != gen.cfg:
-        a, b = src_cfg.to_dict(), gen.cfg.to_dict()
-        diff = ", ".join(f"{k} {a.get(k, 0)} (config: {b.get(k, 0)})" for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k))
+        a, b = dataclasses.asdict(src_cfg), dataclasses.asdict(gen.cfg)  # every field, defaults too
+        diff = ", ".join(f"{k} {a[k]} (config: {b[k]})" for k in a if a[k] != b[k])
         sys.exit(f"--init-from {model_dir}: its architecture differs from this config's: {diff}; "
                  f"set these under the config's [model] (e.g. decoder_channels = 32 for the shipped model)")
     src = load_model_dir(model_dir)

@@ -215,10 +215,15 @@ cat >/dev/null; echo "stub versions"
 """
 
 
-def test_burst_resumes_passes_arguments_and_collects_on_failure(tmp_path):
+def _stub_python(tmp_path):
     stub = tmp_path / "python"
     stub.write_text(STUB_PYTHON)
     stub.chmod(0o755)
+    return stub
+
+
+def test_burst_resumes_passes_arguments_and_collects_on_failure(tmp_path):
+    stub = _stub_python(tmp_path)
     run = tmp_path / "run"
     run.mkdir()
     (run / "latest.json").write_text('{"step": 500}')
@@ -251,9 +256,7 @@ def test_burst_resumes_passes_arguments_and_collects_on_failure(tmp_path):
 
 
 def test_burst_splits_weights_still_over_the_limit(tmp_path):
-    stub = tmp_path / "python"
-    stub.write_text(STUB_PYTHON)
-    stub.chmod(0o755)
+    stub = _stub_python(tmp_path)
     run = tmp_path / "run"
     (run / "export").mkdir(parents=True)
     (run / "latest.json").write_text('{"step": 500}')
