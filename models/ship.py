@@ -16,6 +16,11 @@
    (``--verify-audio``, ``--verify-clips``, ``--verify-seconds``; ``OUT/verify_<precision>.json``;
    a failed verification stops the ship) and plots the loss curve (``OUT/loss_curve.png``).
 
+With ``--lineage-offset N`` the run continues the shipped model, which was trained N
+steps before it (``train --init-from``, or a resumed run that an earlier ship already
+stitched): ``--step`` counts in the run's own steps, and the model is shipped as lineage step
+N + step, its training logs stitched onto ``OUT``'s (see ``lineage``).
+
 Files of the previous ``OUT`` that these steps do not produce (``MODEL_CARD.md``,
 ``data_manifest.json``, earlier runs' ``*_r<N>`` logs) are carried over.
 
@@ -65,10 +70,16 @@ def _stage_model_dir(src, dst, run_id=None):
 
 
 def ship(run_dir, out, calibration, verify_audio, *, step=None, run_id=None, from_model_dir=None,
-         verify_clips=3, verify_seconds=6.0, int8_decoder="dynamic-int8"):
+         verify_clips=3, verify_seconds=6.0, int8_decoder="dynamic-int8", lineage_offset=None):
     """Build the model folder in ``OUT.staging`` and swap it in; on any error nothing
     of the staging folder is left and ``out`` is untouched."""
     out = Path(out)
+    if lineage_offset is not None:
+        if from_model_dir is not None:
+            raise ValueError("--lineage-offset stitches a run's checkpoint; it does not combine with --from-model-dir")
+        return _ship_on_lineage(run_dir, out, calibration, verify_audio, step=step, run_id=run_id,
+                                lineage_offset=lineage_offset, verify_clips=verify_clips,
+                                verify_seconds=verify_seconds, int8_decoder=int8_decoder)
     staging = out.with_name(out.name + ".staging")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
@@ -82,6 +93,24 @@ def ship(run_dir, out, calibration, verify_audio, *, step=None, run_id=None, fro
         shutil.rmtree(out)
     staging.rename(out)
     return out
+
+
+def _ship_on_lineage(run_dir, out, calibration, verify_audio, *, step, lineage_offset, **kw):
+    """``ship`` of the run seen as lineage steps (``lineage.stitch_run``), built in a
+    temporary folder that is removed afterwards."""
+    import tempfile
+
+    from .checkpoint import latest_step
+    from .lineage import stitch_run
+
+    step = step if step is not None else latest_step(run_dir)
+    if step is None:
+        raise FileNotFoundError(f"{run_dir}: no checkpoint")
+    with tempfile.TemporaryDirectory(prefix="sscodec-lineage-") as tmp:
+        view = Path(tmp) / Path(run_dir).name
+        lineage_step = stitch_run(run_dir, out, lineage_offset, view, step)
+        print(f"run step {step} ships as lineage step {lineage_step}", flush=True)
+        return ship(view, out, calibration, verify_audio, step=lineage_step, **kw)
 
 
 def _build(run_dir, out, staging, calibration, verify_audio, *, step, run_id, from_model_dir, verify_clips, verify_seconds,
@@ -136,6 +165,9 @@ def main(argv=None):
     p.add_argument("--step", type=int)
     p.add_argument("--run-id")
     p.add_argument("--from-model-dir", metavar="DIR", help="ship this exported model directory instead of RUN_DIR's checkpoint")
+    p.add_argument("--lineage-offset", type=int, metavar="N",
+                   help="the run started from the model at lineage step N (train --init-from of a model whose "
+                        "training_run.json said step N): ship run step S as N + S, its logs stitched onto OUT's")
     from ..manifest import INT8_DECODER_CHOICES
 
     p.add_argument("--int8-decoder", default="dynamic-int8", choices=INT8_DECODER_CHOICES,
@@ -146,7 +178,8 @@ def main(argv=None):
     audio = a.verify_audio or [str(paths.SAMPLE_SPEECH)]
     try:
         out = ship(a.run_dir, a.out, a.calibration, audio, step=a.step, run_id=a.run_id, from_model_dir=a.from_model_dir,
-                   verify_clips=a.verify_clips, verify_seconds=a.verify_seconds, int8_decoder=a.int8_decoder)
+                   verify_clips=a.verify_clips, verify_seconds=a.verify_seconds, int8_decoder=a.int8_decoder,
+                   lineage_offset=a.lineage_offset)
     except Exception as e:  # noqa: BLE001 - report and fail
         sys.exit(f"error: {e}")
     print(f"shipped {out}")
