@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+from pathlib import Path
 
 import pytest
 
@@ -37,6 +38,7 @@ def _model_and_run(tmp_path):
     for s in (100, 200):
         (run / f"ckpt_{s:08d}.json").write_text(json.dumps({"step": s, "wall_seconds": 2.5 * s, "config": {}}))
         (run / f"ckpt_{s:08d}.npz").write_bytes(b"arrays %d" % s)
+    (run / "latest.json").write_text(json.dumps({"step": 200}))
     (run / "train_config.json").write_text("{}")
     return model, run
 
@@ -91,3 +93,23 @@ def test_ship_refuses_lineage_offset_with_an_exported_model(tmp_path):
 
     with pytest.raises(ValueError, match="from-model-dir"):
         ship(tmp_path / "run", tmp_path / "out", None, [], from_model_dir=tmp_path, lineage_offset=10)
+
+
+def test_ship_builds_from_the_stitched_view(tmp_path, monkeypatch):
+    """``ship --lineage-offset``: the build sees the lineage step and the stitched logs;
+    the temporary view is gone afterwards."""
+    from sscodec.models import ship as ship_mod
+
+    model, run = _model_and_run(tmp_path)
+    seen = {}
+
+    def fake_build(run_dir, out, staging, *a, step, **k):
+        seen.update(run_dir=Path(run_dir), step=step, log=_rows(Path(run_dir) / "log.csv"))
+        (staging / "marker").write_text("built")
+
+    monkeypatch.setattr(ship_mod, "_build", fake_build)
+    out = ship_mod.ship(run, model, None, [], lineage_offset=300)  # newest checkpoint: run step 200
+    assert seen["step"] == 500 and seen["run_dir"].name == "r17"
+    assert [int(r["step"]) for r in seen["log"]] == [100, 200, 300, 400, 500]
+    assert not seen["run_dir"].exists()
+    assert (out / "marker").read_text() == "built"
