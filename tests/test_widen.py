@@ -66,7 +66,11 @@ def test_widened_model_streams_like_offline(pair):
     for t in range(emb.shape[1]):
         y, states = wide.decode_step(emb[:, t : t + 1], states)
         frames.append(np.asarray(y))
-    np.testing.assert_allclose(np.concatenate(frames, 1), offline, atol=1e-5)
+    # Random embeddings drive this untrained decoder to |y| ≈ 13, not audio's ±1: the 1e-5 bound
+    # is taken relative to that full scale (float32 rounding differs between CPUs' conv kernels;
+    # an EPYC without AVX-512 gave 1.2e-5 at |y| = 12.7). A state bug errs by O(|y|).
+    scale = max(1.0, float(np.abs(offline).max()))
+    np.testing.assert_allclose(np.concatenate(frames, 1), offline, atol=1e-5 * scale)
 
 
 def test_cli_writes_a_model_dir_and_refuses_to_narrow(pair, tmp_path):
