@@ -15,13 +15,14 @@ still training (reads the newest complete checkpoint).
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import sys
 from pathlib import Path
 
 import numpy as np
+
+from .csv_table import filled, read_rows
 
 
 def export_checkpoint(run_dir, out_dir, step=None, run_id=None):
@@ -44,10 +45,7 @@ def export_checkpoint(run_dir, out_dir, step=None, run_id=None):
         disc = {k[len("disc/"):]: z[k] for k in z.files if k.startswith("disc/")}
     arrays = {k[len("gen/"):]: v for k, v in averaged_generator_arrays(stored).items()}
     assign_from_arrays(model.variables, arrays)
-    evals = []
-    if (run / "eval.csv").is_file():
-        with open(run / "eval.csv") as f:
-            evals = [{k: v for k, v in r.items() if v not in ("", None)} for r in csv.DictReader(f)]
+    evals = [filled(r) for r in read_rows(run / "eval.csv")[1]] if (run / "eval.csv").is_file() else []
     info = {
         "run_id": run_id or run.name,
         "step": step,

@@ -22,21 +22,14 @@ import csv
 import json
 from pathlib import Path
 
+from .csv_table import read_rows
+
 LOGS = (("log.csv", "training_log.csv"), ("eval.csv", "training_eval.csv"))
 
 
-def _read_rows(path):
-    with open(path, newline="") as f:
-        reader = csv.DictReader(f)
-        return list(reader.fieldnames or []), list(reader)
-
-
-def wall_at(model_dir, lineage_step):
-    """The shipped log's wall time (s) at ``lineage_step``: its last row with step ≤ it."""
-    log = Path(model_dir) / "training_log.csv"
-    if not log.is_file():
-        raise FileNotFoundError(f"{log}: no training log to continue (needed for --lineage-offset)")
-    _, rows = _read_rows(log)
+def wall_at(log, rows, lineage_step):
+    """The wall time (s) at ``lineage_step`` in ``rows``, the shipped ``log``'s rows
+    (``read_rows``): its last row with step ≤ it."""
     before = [r for r in rows if int(r["step"]) <= lineage_step]
     if not before:
         raise ValueError(f"{log}: no row at or before step {lineage_step}")
@@ -45,12 +38,13 @@ def wall_at(model_dir, lineage_step):
     return float(before[-1]["wall"])
 
 
-def stitch_log(shipped_csv, run_csv, offset, wall_offset, out_csv):
-    """Write ``out_csv``: ``shipped_csv``'s rows before the run's first (shifted) step, then
+def stitch_log(shipped, run_csv, offset, wall_offset, out_csv):
+    """Write ``out_csv``: the ``shipped`` table's rows (``(header, rows)`` from ``read_rows``,
+    or None when the model has no such table) before the run's first (shifted) step, then
     ``run_csv``'s rows with step + ``offset`` and wall + ``wall_offset``; columns are the
     union of both headers. Returns the number of rows written."""
-    run_fields, run_rows = _read_rows(run_csv)
-    fields, kept = (_read_rows(shipped_csv) if Path(shipped_csv).is_file() else (list(run_fields), []))
+    run_fields, run_rows = read_rows(run_csv)
+    fields, kept = (list(shipped[0]), shipped[1]) if shipped is not None else (list(run_fields), [])
     if run_rows:
         first = int(run_rows[0]["step"]) + offset
         kept = [r for r in kept if int(r["step"]) < first]
@@ -72,7 +66,11 @@ def stitch_run(run_dir, model_dir, offset, view_dir, step):
     meta_path = run / f"ckpt_{step:08d}.json"
     if not meta_path.is_file():
         raise FileNotFoundError(f"{meta_path}: no such checkpoint in the run")
-    wall_offset = wall_at(model, offset)
+    log = model / "training_log.csv"
+    if not log.is_file():
+        raise FileNotFoundError(f"{log}: no training log to continue (needed for --lineage-offset)")
+    shipped = {"training_log.csv": read_rows(log)}
+    wall_offset = wall_at(log, shipped["training_log.csv"][1], offset)
     view.mkdir(parents=True, exist_ok=True)
     lineage_step = offset + step
     meta = json.loads(meta_path.read_text())
@@ -84,7 +82,9 @@ def stitch_run(run_dir, model_dir, offset, view_dir, step):
     (view / "latest.json").write_text(json.dumps({"step": lineage_step}))
     for run_name, shipped_name in LOGS:
         if (run / run_name).is_file():
-            stitch_log(model / shipped_name, run / run_name, offset, wall_offset, view / run_name)
+            if shipped_name not in shipped and (model / shipped_name).is_file():
+                shipped[shipped_name] = read_rows(model / shipped_name)
+            stitch_log(shipped.get(shipped_name), run / run_name, offset, wall_offset, view / run_name)
     produced = {name for name, _ in LOGS} | {"latest.json"}
     for item in run.iterdir():
         if item.name not in produced and not item.name.startswith("ckpt_") and not (view / item.name).exists():

@@ -6,8 +6,9 @@
 from __future__ import annotations
 
 import argparse
-import csv
 from pathlib import Path
+
+from .csv_table import read_rows
 
 
 def plot_run(run_dir, out_png):
@@ -17,8 +18,7 @@ def plot_run(run_dir, out_png):
     import matplotlib.pyplot as plt
 
     run = Path(run_dir)
-    with open(run / "log.csv") as f:
-        rows = list(csv.DictReader(f))
+    _, rows = read_rows(run / "log.csv")
     steps = [int(r["step"]) for r in rows]
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
     ax = axes[0]
@@ -35,8 +35,7 @@ def plot_run(run_dir, out_png):
     ax = axes[1]
     ev = run / "eval.csv"
     if ev.is_file():
-        with open(ev) as f:
-            erows = list(csv.DictReader(f))
+        _, erows = read_rows(ev)
         for key in sorted({k for r in erows for k, v in r.items() if v and k.startswith("mel_q")}):
             vals = [(int(r["step"]), float(r[key])) for r in erows if r.get(key)]
             if vals:

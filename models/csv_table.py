@@ -1,0 +1,21 @@
+"""Read the trainer's CSV tables (``log.csv``, ``eval.csv`` and the model card's
+``training_log.csv`` / ``training_eval.csv``) — the one reader export, lineage and
+plot_training share. The writer is ``train.CsvLog``."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+
+def read_rows(path) -> tuple[list[str], list[dict[str, str]]]:
+    """``(header, rows)`` of the CSV at ``path``; each row maps column → cell text
+    (``""`` for an empty cell). A missing file raises FileNotFoundError."""
+    with open(Path(path), newline="") as f:
+        reader = csv.DictReader(f)
+        return list(reader.fieldnames or []), list(reader)
+
+
+def filled(row: dict[str, str]) -> dict[str, str]:
+    """``row`` without its empty cells (an eval row logs only the columns it measured)."""
+    return {k: v for k, v in row.items() if v not in ("", None)}
