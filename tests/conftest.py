@@ -7,6 +7,8 @@ cleanly when it is absent.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 from pathlib import Path
 
@@ -14,6 +16,54 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TEST_DATA = REPO_ROOT / "tests" / "data"
+
+# ---------------------------------------------------------------------------
+# Parallel runs (pytest-xdist, the README's ``-n auto``).
+# * Modules that measure real-time behaviour (REALTIME_MODULES: live audio through a
+#   PulseAudio daemon, latency, xruns) run ALONE: each test holds an exclusive lock
+#   while every other test holds a shared one, so no worker competes for the CPU
+#   meanwhile. A turnstile keeps new shared holders out while an exclusive one waits.
+# * Modules that share the native build / bundle cache (~/.cache/sscodec/android)
+#   run on one worker (xdist_group; ``--dist loadgroup`` in pyproject's addopts),
+#   so no bundle is rebuilt under a test that is running it.
+# Without -n these hooks change nothing.
+# ---------------------------------------------------------------------------
+REALTIME_MODULES = {"test_loopback_pulse.py"}
+GROUPS = {"test_android_bench.py": "android_cache", "test_capi_package.py": "android_cache"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        name = item.path.name
+        if name in REALTIME_MODULES:
+            item.add_marker(pytest.mark.realtime)
+        if name in GROUPS:
+            item.add_marker(pytest.mark.xdist_group(GROUPS[name]))
+
+
+@contextlib.contextmanager
+def _cpu_lock(run_dir: Path, exclusive: bool):
+    """Readers-writer lock over files in ``run_dir`` (shared by this run's workers)."""
+    with open(run_dir / "cpu.turnstile", "a") as gate, open(run_dir / "cpu.lock", "a") as lock:
+        fcntl.flock(gate, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        finally:
+            fcntl.flock(gate, fcntl.LOCK_UN)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    """Under xdist, each test's setup + call + teardown holds the CPU lock (see above)."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return (yield)
+    run_dir = item.config._tmp_path_factory.getbasetemp().parent  # pytest-N/, shared by the workers
+    with _cpu_lock(run_dir, item.get_closest_marker("realtime") is not None):
+        return (yield)
 
 
 def _shared_dir() -> Path | None:

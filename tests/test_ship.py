@@ -92,7 +92,17 @@ def test_a_failed_verification_ships_nothing(tmp_path, monkeypatch):
             r["passed"] = False
         return r
 
+    from sscodec.converter import convert as convert_mod
+
+    real_convert, converted = convert_mod.convert, []
+
+    def recording_convert(keras_dir, out_dir, precision, *a, **k):
+        converted.append(precision)
+        return real_convert(keras_dir, out_dir, precision, *a, **k)
+
     monkeypatch.setattr(verify_mod, "verify", failing_float32)
+    monkeypatch.setattr(convert_mod, "convert", recording_convert)
     with pytest.raises(RuntimeError, match="verification failed for float32"):
         ship(run, tmp_path / "out", calib, [paths.SAMPLE_SPEECH], from_model_dir=TINY / "keras")
     assert not (tmp_path / "out").exists() and not (tmp_path / "out.staging").exists()
+    assert converted == ["float32"]  # stopped before converting (and calibrating) the rest
