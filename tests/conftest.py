@@ -19,26 +19,27 @@ TEST_DATA = REPO_ROOT / "tests" / "data"
 
 # ---------------------------------------------------------------------------
 # Parallel runs (pytest-xdist, the README's ``-n auto``).
-# * Modules that measure real-time behaviour (REALTIME_MODULES: live audio through a
-#   PulseAudio daemon, latency, xruns) run ALONE: each test holds an exclusive lock
-#   while every other test holds a shared one, so no worker competes for the CPU
+# * Tests that measure real-time behaviour (``pytestmark = pytest.mark.realtime``: live
+#   audio through a PulseAudio daemon, latency, xruns) run ALONE: each holds an exclusive
+#   lock while every other test holds a shared one, so no worker competes for the CPU
 #   meanwhile. A turnstile keeps new shared holders out while an exclusive one waits.
-# * Modules that share the native build / bundle cache (~/.cache/sscodec/android)
-#   run on one worker (xdist_group; ``--dist loadgroup`` in pyproject's addopts),
-#   so no bundle is rebuilt under a test that is running it.
-# Without -n these hooks change nothing.
+# * Tests that share a cache outside the run (``pytest.mark.xdist_group(NAME)``: the native
+#   build / bundle cache ~/.cache/sscodec/android) run one at a time: each holds the lock
+#   of its group over setup + call + teardown. (pytest-xdist's own ``--dist loadgroup``,
+#   also in pyproject's addopts, does not group under pytest 9.2: xdist 3.8 renames
+#   ``item._nodeid``, which pytest no longer reads.)
+# Without -n this changes nothing.
 # ---------------------------------------------------------------------------
-REALTIME_MODULES = {"test_loopback_pulse.py"}
-GROUPS = {"test_android_bench.py": "android_cache", "test_capi_package.py": "android_cache"}
 
 
-def pytest_collection_modifyitems(config, items):
-    for item in items:
-        name = item.path.name
-        if name in REALTIME_MODULES:
-            item.add_marker(pytest.mark.realtime)
-        if name in GROUPS:
-            item.add_marker(pytest.mark.xdist_group(GROUPS[name]))
+@contextlib.contextmanager
+def _flock(path: Path, mode: int):
+    with open(path, "a") as f:
+        fcntl.flock(f, mode)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
 
 
 @contextlib.contextmanager
@@ -58,11 +59,15 @@ def _cpu_lock(run_dir: Path, exclusive: bool):
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_protocol(item, nextitem):
-    """Under xdist, each test's setup + call + teardown holds the CPU lock (see above)."""
+    """Under xdist, each test's setup + call + teardown holds its group's lock, then the
+    CPU lock (see above)."""
     if not os.environ.get("PYTEST_XDIST_WORKER"):
         return (yield)
     run_dir = item.config._tmp_path_factory.getbasetemp().parent  # pytest-N/, shared by the workers
-    with _cpu_lock(run_dir, item.get_closest_marker("realtime") is not None):
+    with contextlib.ExitStack() as held:
+        for name in sorted({str(m.args[0]) for m in item.iter_markers("xdist_group") if m.args}):
+            held.enter_context(_flock(run_dir / f"group-{name}.lock", fcntl.LOCK_EX))
+        held.enter_context(_cpu_lock(run_dir, item.get_closest_marker("realtime") is not None))
         return (yield)
 
 

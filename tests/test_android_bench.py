@@ -16,6 +16,8 @@ import pytest
 
 from conftest import REPO_ROOT
 
+pytestmark = pytest.mark.xdist_group("android_cache")  # shares the native build cache (conftest.py)
+
 MODELS = REPO_ROOT / "models" / "speech16k"
 STANDIN = REPO_ROOT / "tools" / "adb_qemu" / "adb"
 STAGES = ("encoder", "rvq_encode", "rvq_decode", "decoder", "encode_total", "decode_total", "total")

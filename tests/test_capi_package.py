@@ -16,6 +16,8 @@ import soundfile as sf
 
 from conftest import REPO_ROOT
 
+pytestmark = pytest.mark.xdist_group("android_cache")  # shares the native build cache (conftest.py)
+
 MODEL = REPO_ROOT / "models" / "speech16k" / "int8"
 SYSROOT = "/usr/aarch64-linux-gnu"
 FILES = {"include/sscodec.h", "lib/libsscodec.so", "bin/sscodec_bench", "examples/encode_decode.c", "README.md",

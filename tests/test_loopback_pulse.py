@@ -29,6 +29,8 @@ from pulse_null_sink import RATE, PulseNullSink
 
 from sscodec import paths
 
+pytestmark = pytest.mark.realtime  # runs with no other test beside it under -n (conftest.py)
+
 FRAME_S = 0.02
 
 

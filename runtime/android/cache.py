@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -20,3 +21,17 @@ def cache_dir(*parts: str) -> Path:
     d = base.joinpath("android", *parts)
     d.mkdir(parents=True, exist_ok=True)
     return d
+
+
+@contextlib.contextmanager
+def cache_lock(d: Path):
+    """Hold ``d/.lock`` exclusively (POSIX ``flock``): two processes building into the
+    same cache folder (two ``sscodec android`` commands, parallel tests) take turns."""
+    import fcntl
+
+    with open(Path(d) / ".lock", "a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import ARCHES, AndroidToolError
-from .cache import cache_dir
+from .cache import cache_dir, cache_lock
 from .elf import require_machine
 
 TOOLCHAINS = {"aarch64": "cmake/toolchains/aarch64-linux-gnu.cmake"}
@@ -113,11 +113,12 @@ def build(arch: str, jobs: int | None = None) -> NativeBuild:
            "-DSSCODEC_BUILD_TESTS=OFF", "-DCMAKE_BUILD_TYPE=Release", f"-DCMAKE_INSTALL_PREFIX={prefix}"]
     if arch != host_arch():
         cfg.append(f"-DCMAKE_TOOLCHAIN_FILE={root / TOOLCHAINS[arch]}")
-    _run(cfg, f"CMake configure ({arch})")
     jobs = jobs or int(os.environ.get("CMAKE_BUILD_PARALLEL_LEVEL", "2"))
-    _run(["cmake", "--build", str(bdir), "-j", str(jobs), "--target", "sscodec", "sscodec_bench"],
-         f"native build ({arch})")
-    _run(["cmake", "--install", str(bdir), "--strip"], f"native install ({arch})")
+    with cache_lock(bdir):
+        _run(cfg, f"CMake configure ({arch})")
+        _run(["cmake", "--build", str(bdir), "-j", str(jobs), "--target", "sscodec", "sscodec_bench"],
+             f"native build ({arch})")
+        _run(["cmake", "--install", str(bdir), "--strip"], f"native install ({arch})")
     nb = NativeBuild(arch, bdir, prefix)
     for p in (nb.lib, nb.bench):
         require_machine(p, arch)
