@@ -66,11 +66,11 @@ def stitch_run(run_dir, model_dir, offset, view_dir, step):
     meta_path = run / f"ckpt_{step:08d}.json"
     if not meta_path.is_file():
         raise FileNotFoundError(f"{meta_path}: no such checkpoint in the run")
+    shipped = {name: read_rows(model / name) for _, name in LOGS if (model / name).is_file()}
     log = model / "training_log.csv"
-    if not log.is_file():
+    if log.name not in shipped:
         raise FileNotFoundError(f"{log}: no training log to continue (needed for --lineage-offset)")
-    shipped = {"training_log.csv": read_rows(log)}
-    wall_offset = wall_at(log, shipped["training_log.csv"][1], offset)
+    wall_offset = wall_at(log, shipped[log.name][1], offset)
     view.mkdir(parents=True, exist_ok=True)
     lineage_step = offset + step
     meta = json.loads(meta_path.read_text())
@@ -82,8 +82,6 @@ def stitch_run(run_dir, model_dir, offset, view_dir, step):
     (view / "latest.json").write_text(json.dumps({"step": lineage_step}))
     for run_name, shipped_name in LOGS:
         if (run / run_name).is_file():
-            if shipped_name not in shipped and (model / shipped_name).is_file():
-                shipped[shipped_name] = read_rows(model / shipped_name)
             stitch_log(shipped.get(shipped_name), run / run_name, offset, wall_offset, view / run_name)
     produced = {name for name, _ in LOGS} | {"latest.json"}
     for item in run.iterdir():

@@ -8,7 +8,6 @@ cleanly when it is absent.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 from pathlib import Path
 
@@ -25,49 +24,27 @@ TEST_DATA = REPO_ROOT / "tests" / "data"
 #   meanwhile. A turnstile keeps new shared holders out while an exclusive one waits.
 # * Tests that share a cache outside the run (``pytest.mark.xdist_group(NAME)``: the native
 #   build / bundle cache ~/.cache/sscodec/android) run one at a time: each holds the lock
-#   of its group over setup + call + teardown. (pytest-xdist's own ``--dist loadgroup``,
-#   also in pyproject's addopts, does not group under pytest 9.2: xdist 3.8 renames
-#   ``item._nodeid``, which pytest no longer reads.)
+#   of its group over setup + call + teardown. (pytest-xdist's own ``--dist loadgroup``
+#   does not group under pytest 9.2: xdist 3.8 renames ``item._nodeid``, which pytest
+#   no longer reads.)
 # Without -n this changes nothing.
 # ---------------------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def _flock(path: Path, mode: int):
-    with open(path, "a") as f:
-        fcntl.flock(f, mode)
-        try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
-
-
-@contextlib.contextmanager
-def _cpu_lock(run_dir: Path, exclusive: bool):
-    """Readers-writer lock over files in ``run_dir`` (shared by this run's workers)."""
-    with open(run_dir / "cpu.turnstile", "a") as gate, open(run_dir / "cpu.lock", "a") as lock:
-        fcntl.flock(gate, fcntl.LOCK_EX)
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
-        finally:
-            fcntl.flock(gate, fcntl.LOCK_UN)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
-
-
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_protocol(item, nextitem):
-    """Under xdist, each test's setup + call + teardown holds its group's lock, then the
-    CPU lock (see above)."""
+    """Under xdist, each test's setup + call + teardown holds its groups' locks, then the
+    CPU lock: shared, or exclusive for a ``realtime`` test, taken through the turnstile."""
     if not os.environ.get("PYTEST_XDIST_WORKER"):
         return (yield)
+    from sscodec.android.cache import file_lock
+
     run_dir = item.config._tmp_path_factory.getbasetemp().parent  # pytest-N/, shared by the workers
     with contextlib.ExitStack() as held:
         for name in sorted({str(m.args[0]) for m in item.iter_markers("xdist_group") if m.args}):
-            held.enter_context(_flock(run_dir / f"group-{name}.lock", fcntl.LOCK_EX))
-        held.enter_context(_cpu_lock(run_dir, item.get_closest_marker("realtime") is not None))
+            held.enter_context(file_lock(run_dir / f"group-{name}.lock"))
+        with file_lock(run_dir / "cpu.turnstile"):
+            held.enter_context(file_lock(run_dir / "cpu.lock", shared=item.get_closest_marker("realtime") is None))
         return (yield)
 
 

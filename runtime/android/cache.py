@@ -24,14 +24,20 @@ def cache_dir(*parts: str) -> Path:
 
 
 @contextlib.contextmanager
-def cache_lock(d: Path):
-    """Hold ``d/.lock`` exclusively (POSIX ``flock``): two processes building into the
-    same cache folder (two ``sscodec android`` commands, parallel tests) take turns."""
+def file_lock(path, *, shared: bool = False):
+    """Hold a POSIX ``flock`` on ``path`` (created if missing): exclusive, or shared with
+    other shared holders."""
     import fcntl
 
-    with open(Path(d) / ".lock", "a") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
+    with open(path, "a") as f:
+        fcntl.flock(f, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
         try:
             yield
         finally:
             fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def cache_lock(d: Path):
+    """Hold ``d/.lock`` exclusively: two processes building into the same cache folder
+    (two ``sscodec android`` commands, parallel tests) take turns."""
+    return file_lock(Path(d) / ".lock")
