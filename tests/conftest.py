@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -39,7 +40,9 @@ def pytest_runtest_protocol(item, nextitem):
         return (yield)
     from sscodec.android.cache import file_lock
 
-    run_dir = item.config._tmp_path_factory.getbasetemp().parent  # pytest-N/, shared by the workers
+    # one folder per run, shared by its workers (xdist gives every worker the run's uid)
+    run_dir = Path(tempfile.gettempdir()) / f"sscodec-pytest-{os.environ['PYTEST_XDIST_TESTRUNUID']}"
+    run_dir.mkdir(exist_ok=True)
     with contextlib.ExitStack() as held:
         for name in sorted({str(m.args[0]) for m in item.iter_markers("xdist_group") if m.args}):
             held.enter_context(file_lock(run_dir / f"group-{name}.lock"))
