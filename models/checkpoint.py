@@ -7,8 +7,8 @@ A checkpoint is two files in the run directory, written atomically::
     ckpt_<step>.json  step, data-pipeline state, wall time, config
 
 ``latest.json`` names the newest complete checkpoint. Only the last ``keep``
-checkpoints are kept. Generator + discriminators + Adam state for the
-``speech16k`` preset are 54 MB of float32 arrays, 64 MB with the weight EMA; the
+checkpoints are kept, and those whose step is a multiple of ``keep_every`` (> 0).
+Generator + discriminators + Adam state for the ``speech16k`` preset are 54 MB of float32 arrays, 64 MB with the weight EMA; the
 file is deflated (50 / 59 MB) so that a checkpoint stays under 60 MB and can
 travel (e.g. to a GPU machine) either way.
 """
@@ -36,7 +36,7 @@ def _assign_opt(opt, arrays, prefix):
         v.assign(arrays[k])
 
 
-def save_checkpoint(run_dir, step, gen, disc, g_opt, d_opt, meta, keep=2, ema=None):
+def save_checkpoint(run_dir, step, gen, disc, g_opt, d_opt, meta, keep=2, ema=None, keep_every=0):
     """``ema``: a :class:`~.weight_ema.WeightEMA` whose shadow is stored too (``gema/``)."""
     run = Path(run_dir)
     run.mkdir(parents=True, exist_ok=True)
@@ -57,8 +57,15 @@ def save_checkpoint(run_dir, step, gen, disc, g_opt, d_opt, meta, keep=2, ema=No
     os.replace(tmp, run / "latest.json")
     old = sorted(run.glob("ckpt_*.npz"))[:-keep]
     for p in old:
+        if keep_every > 0 and _step_of_name(p) % keep_every == 0:
+            continue
         p.unlink(missing_ok=True)
         p.with_suffix(".json").unlink(missing_ok=True)
+
+
+def _step_of_name(path: Path) -> int:
+    """The step of ``ckpt_<step>.npz``."""
+    return int(path.stem.split("_", 1)[1])
 
 
 def latest_step(run_dir):

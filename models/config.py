@@ -170,6 +170,9 @@ class TrainConfig:
     w_adv: float = 1.0
     w_feat: float = 10.0
     checkpoint_every: int = 500
+    # the run folder keeps its last 2 checkpoints, and (> 0) every checkpoint whose step is
+    # a multiple of this, e.g. 1000: the milestones to compare and ship from (0 = none)
+    keep_checkpoints_every: int = 0
     eval_every: int = 2000
     eval_clips: int = 4
     eval_seconds: float = 4.0

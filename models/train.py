@@ -16,7 +16,8 @@
 * ``--max-minutes``: a time-boxed run stops after that much wall time with a
   checkpoint and an export (GPU bursts, sessions with a deadline).
 * Checkpoints every ``checkpoint_every`` steps to RUN_DIR (exact resume: run the
-  same command again), CSV log ``RUN_DIR/log.csv``, periodic eval on held-out
+  same command again; the last two are kept, and every ``keep_checkpoints_every``-th
+  step's), CSV log ``RUN_DIR/log.csv``, periodic eval on held-out
   clips ``RUN_DIR/eval.csv`` and an exported model directory ``RUN_DIR/export``.
 """
 
@@ -34,6 +35,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .csv_table import read_rows
+
 
 def _sample_controls(rng, batch_size, num_quantizers, denoise):
     """Per-example quantizer count and which FiLM side carries the flag."""
@@ -50,14 +53,23 @@ def _lr(step, base, warmup):
 
 class CsvLog:
     """Append rows to a CSV; an existing file keeps its own header (a run resumed with
-    another config logs the columns the file has)."""
+    another config logs the columns the file has). ``resume_step``: a run resumed at that
+    step first drops the rows logged after it (written after its last checkpoint, before
+    the run stopped), so a resumed run's table reads as a straight run's."""
 
-    def __init__(self, path, fields):
+    def __init__(self, path, fields, resume_step=None):
         self.path = Path(path)
         new = not self.path.exists() or self.path.stat().st_size == 0
         if not new:
-            with open(self.path, newline="") as f:
-                fields = next(csv.reader(f), None) or fields
+            header, rows = read_rows(self.path)
+            fields = header or fields
+            if resume_step is not None and any(_step_of(r) > resume_step for r in rows):
+                tmp = self.path.with_name(self.path.name + ".tmp")
+                with open(tmp, "w", newline="") as f:
+                    w = csv.DictWriter(f, fieldnames=fields, extrasaction="ignore")
+                    w.writeheader()
+                    w.writerows(r for r in rows if _step_of(r) <= resume_step)
+                os.replace(tmp, self.path)
         self.fields = fields
         self.f = open(self.path, "a", newline="")
         self.w = csv.DictWriter(self.f, fieldnames=fields, extrasaction="ignore")
@@ -67,6 +79,13 @@ class CsvLog:
     def write(self, row):
         self.w.writerow(row)
         self.f.flush()
+
+
+def _step_of(row: dict) -> int:
+    try:
+        return int(float(row.get("step") or 0))
+    except ValueError:
+        return 0
 
 
 def build(tc):
@@ -283,8 +302,9 @@ def main(argv=None):
     averaged = ema.applied if ema is not None else contextlib.nullcontext
 
     log = CsvLog(run / "log.csv", ["step", "wall", "steps_per_s", "lr", "g_loss", "mel", "commit", "g_adv", "feat", "d_loss"]
-                 + (["stft"] if tc.w_stft > 0 else []))
-    elog = CsvLog(run / "eval.csv", ["step", "wall"] + [f"{m}_q{q}" for m in ("mel", "visqol") for q in (1, 2, 3, 4, 6, 12, 24)])
+                 + (["stft"] if tc.w_stft > 0 else []), resume_step=step)
+    elog = CsvLog(run / "eval.csv", ["step", "wall"] + [f"{m}_q{q}" for m in ("mel", "visqol") for q in (1, 2, 3, 4, 6, 12, 24)],
+                  resume_step=step)
     t_start = time.time()
     last_t, last_step = time.time(), step
     pbar = tqdm(total=tc.steps, initial=step, disable=args.no_progress, dynamic_ncols=True, smoothing=0.05)
@@ -295,7 +315,7 @@ def main(argv=None):
     deadline = None if args.max_minutes is None else t_start + 60.0 * args.max_minutes
     while step < tc.steps:
         if deadline is not None and time.time() >= deadline:
-            save_checkpoint(run, step, gen, disc, g_opt, d_opt, meta(), ema=ema)
+            save_checkpoint(run, step, gen, disc, g_opt, d_opt, meta(), ema=ema, keep_every=tc.keep_checkpoints_every)
             tqdm.write(f"--max-minutes {args.max_minutes:g} reached at step {step}: checkpoint saved")
             break
         rng = np.random.default_rng([tc.seed, step])
@@ -329,7 +349,7 @@ def main(argv=None):
             if args.no_progress:
                 print(json.dumps(row), flush=True)
         if step % tc.checkpoint_every == 0 or step == tc.steps:
-            save_checkpoint(run, step, gen, disc, g_opt, d_opt, meta(), ema=ema)
+            save_checkpoint(run, step, gen, disc, g_opt, d_opt, meta(), ema=ema, keep_every=tc.keep_checkpoints_every)
         if clips and (step % tc.eval_every == 0 or step == tc.steps):
             with averaged():
                 res = evaluate(gen, clips, tc, tc.visqol_in_eval)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -77,6 +78,31 @@ def lyra_dir(shared_dir) -> Path:
 def tiny_models() -> Path:
     """Directory with tiny_multi.tflite / tiny_state.tflite (see tests/data/make_tiny_models.py)."""
     return TEST_DATA
+
+
+@pytest.fixture(scope="session")
+def built_once(tmp_path_factory):
+    """``built_once(name, build) -> Path``: the folder ``name``, filled by ``build(folder)``
+    once per test run -- under xdist once for all workers (the first to ask builds it while
+    holding a lock, the others wait for it and reuse it). Read-only for its users: copy
+    what you change."""
+    from sscodec.android.cache import file_lock
+
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # pytest-N/: the run's folder, shared by its workers
+
+    def get(name: str, build) -> Path:
+        d = root / f"once-{name}"
+        with file_lock(root / f"once-{name}.lock"):
+            if not (d / ".built").is_file():
+                shutil.rmtree(d, ignore_errors=True)
+                d.mkdir()
+                build(d)
+                (d / ".built").touch()
+        return d
+
+    return get
 
 
 # ---------------------------------------------------------------------------

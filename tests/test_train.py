@@ -2,12 +2,18 @@
 
 Runs the real trainer (``python -m sscodec.models.train``) in subprocesses on
 synthetic voiced audio written to a temp folder, so it needs no data packages.
+Each trainer process spends ~20-40 s tracing its train steps, so the tests share
+what they can: one plain 4-step run (the ``plain`` fixture, built once per test
+run) is the baseline they compare with, the export they warm-start from, and the
+run they fork to resume at step 2.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -54,8 +60,11 @@ def _config(root: Path, steps: int, **extra) -> Path:
         "warmup_steps": 1,
         **extra,
     }
-    p = root / f"cfg_{steps}_{len(extra)}.json"
-    p.write_text(json.dumps(cfg))
+    text = json.dumps(cfg)
+    p = root / f"cfg_{hashlib.sha1(text.encode()).hexdigest()[:12]}.json"  # the corpus folder is shared
+    tmp = p.with_name(f"{p.name}.{os.getpid()}")
+    tmp.write_text(text)
+    os.replace(tmp, p)
     return p
 
 
@@ -75,35 +84,62 @@ def _weights(run: Path, step: int):
         return {k: z[k] for k in z.files}
 
 
+def _fork(run: Path, step: int, dst: Path) -> Path:
+    """A copy of ``run`` that resumes at ``step``: its later checkpoints are left behind;
+    its logs still hold the later rows, as a run stopped between checkpoints does."""
+    later = lambda _d, names: [n for n in names if n.startswith("ckpt_") and int(n[5:13]) > step]  # noqa: E731
+    shutil.copytree(run, dst, ignore=later)
+    (dst / "latest.json").write_text(json.dumps({"step": step}))
+    return dst
+
+
+def _log_steps(run: Path):
+    return [int(r.split(",")[0]) for r in (run / "log.csv").read_text().strip().splitlines()[1:]]
+
+
 @pytest.fixture(scope="module")
-def corpus(tmp_path_factory):
-    root = tmp_path_factory.mktemp("corpus")
-    _write_corpus(root)
-    return root
+def corpus(built_once):
+    return built_once("train-corpus", _write_corpus)
 
 
-def test_smoke_training_and_exact_resume(corpus, tmp_path):
-    straight, resumed = tmp_path / "straight", tmp_path / "resumed"
-    _train(_config(corpus, 4), straight)
-    _train(_config(corpus, 2), resumed)
+@pytest.fixture(scope="module")
+def plain(corpus, built_once):
+    """A plain 4-step run: checkpoints at steps 1-4 (the adversarial phase starts at step
+    2), export of step 4. Shared by the tests (and xdist workers): fork it, never change it."""
+    cfg = _config(corpus, 4, checkpoint_every=1, keep_checkpoints_every=1)
+    return built_once("train-plain", lambda d: _train(cfg, d / "run")) / "run"
+
+
+def _ckpt_steps(run: Path):
+    return sorted(int(p.stem[5:]) for p in run.glob("ckpt_*.npz"))
+
+
+def test_smoke_training_and_exact_resume(corpus, plain, tmp_path):
+    rows = (plain / "log.csv").read_text().strip().splitlines()
+    assert len(rows) == 1 + 4 and "d_loss" in rows[0]
+    assert (plain / "export" / "generator.weights.npz").is_file()
+    # a fresh process resumed at step 2 ends where the straight run did
+    resumed = _fork(plain, 2, tmp_path / "resumed")
     r = _train(_config(corpus, 4), resumed)
     assert "resumed" in r.stdout
-    a, b = _weights(straight, 4), _weights(resumed, 4)
+    a, b = _weights(plain, 4), _weights(resumed, 4)
     assert a.keys() == b.keys()
     for k in a:
         assert np.allclose(a[k], b[k], rtol=1e-5, atol=1e-6), k
-    rows = (straight / "log.csv").read_text().strip().splitlines()
-    assert len(rows) == 1 + 4 and "d_loss" in rows[0]
-    assert (straight / "export" / "generator.weights.npz").is_file()
+    # the rows the stopped run had logged after step 2 were replaced, not repeated
+    assert _log_steps(resumed) == _log_steps(plain) == [1, 2, 3, 4]
+    # a run keeps its last two checkpoints (here 2, forked, and 4: checkpoint_every = 2), and
+    # all with keep_checkpoints_every = 1
+    assert _ckpt_steps(resumed) == [2, 4] and _ckpt_steps(plain) == [1, 2, 3, 4]
 
 
 def test_weight_ema_resumes_exactly_and_is_what_gets_exported(corpus, tmp_path):
     from sscodec.models.model_io import load_model_dir
 
     ema = {"weight_ema_decay": 0.5, "weight_ema_every": 1}
-    straight, resumed = tmp_path / "straight", tmp_path / "resumed"
-    _train(_config(corpus, 4, **ema), straight)
-    _train(_config(corpus, 2, **ema), resumed)
+    straight = tmp_path / "straight"
+    _train(_config(corpus, 4, checkpoint_every=1, keep_checkpoints_every=2, **ema), straight)
+    resumed = _fork(straight, 2, tmp_path / "resumed")
     _train(_config(corpus, 4, **ema), resumed)
     a, b = _weights(straight, 4), _weights(resumed, 4)
     shadow = {k: v for k, v in a.items() if k.startswith("gema/")}
@@ -117,18 +153,16 @@ def test_weight_ema_resumes_exactly_and_is_what_gets_exported(corpus, tmp_path):
     np.testing.assert_allclose(kernel.numpy(), shadow[key], rtol=1e-6)
 
 
-def test_weight_ema_turned_on_at_resume_starts_at_the_loaded_weights(corpus, tmp_path):
-    run = tmp_path / "late_ema"
-    _train(_config(corpus, 2), run)
+def test_weight_ema_turned_on_at_resume_starts_at_the_loaded_weights(corpus, plain, tmp_path):
+    run = _fork(plain, 2, tmp_path / "late_ema")
     r = _train(_config(corpus, 3, weight_ema_decay=0.5, weight_ema_every=1), run)
     assert "weight EMA starts at step 2 (the checkpoint had none)" in r.stdout
     assert any(k.startswith("gema/") for k in _weights(run, 3))
 
 
-def test_discriminator_warmup_keeps_the_generator_frozen(corpus, tmp_path):
+def test_discriminator_warmup_keeps_the_generator_frozen(corpus, plain, tmp_path):
     """d_warmup_steps: the warm-started generator is untouched while the discriminators train."""
-    src = tmp_path / "src"
-    _train(_config(corpus, 1), src)
+    src = plain
     run = tmp_path / "warm"
     _train(_config(corpus, 2, d_warmup_steps=2, checkpoint_every=1), run, extra_args=["--init-from", str(src / "export")])
     with np.load(src / "export" / "generator.weights.npz") as z:
@@ -152,14 +186,13 @@ def test_discriminator_warmup_keeps_the_generator_frozen(corpus, tmp_path):
     assert any(not np.array_equal(before[k], later["gen/" + k]) for k in trainable)
 
 
-def test_warm_start_loads_the_exported_discriminators(corpus, tmp_path):
+def test_warm_start_loads_the_exported_discriminators(corpus, plain, tmp_path):
     """An export carries the run's discriminators; ``--init-from`` loads them when they match
     the new config's discriminators, and starts fresh (saying so) when they do not."""
-    src = tmp_path / "src"
-    _train(_config(corpus, 3), src)  # D trains at step 2 (adversarial_start = 2)
+    src = plain  # D trains from step 2 (adversarial_start = 2)
     with np.load(src / "export" / "discriminator.weights.npz") as z:
         exported = {k: z[k] for k in z.files}
-    ckpt = _weights(src, 3)
+    ckpt = _weights(src, 4)
     assert exported and exported.keys() == {k[len("disc/"):] for k in ckpt if k.startswith("disc/")}
     assert all(np.array_equal(v, ckpt["disc/" + k]) for k, v in exported.items())
     # lr_discriminator = 0: the step-1 checkpoint holds exactly what the warm start loaded
@@ -175,12 +208,11 @@ def test_warm_start_loads_the_exported_discriminators(corpus, tmp_path):
     assert not all(np.array_equal(v, other["disc/" + k]) for k, v in exported.items() if "disc/" + k in other)
 
 
-def test_int8_aware_fine_tuning_trains_the_same_variables(corpus, tmp_path):
+def test_int8_aware_fine_tuning_trains_the_same_variables(corpus, plain, tmp_path):
     """encoder/decoder_fake_quant_bits: the training pass rounds the encoder's and the
     decoder's activations; the checkpoint holds exactly the variables of a float run (no
     new weights or state)."""
-    _train(_config(corpus, 2), tmp_path / "plain")
-    a = _weights(tmp_path / "plain", 2)
+    a = _weights(plain, 2)
     kernels = [k for k in a if k.startswith("gen/") and "kernel" in k]
     for half in ("encoder", "decoder"):  # each switch alone changes the updates
         run = tmp_path / half
@@ -190,18 +222,17 @@ def test_int8_aware_fine_tuning_trains_the_same_variables(corpus, tmp_path):
         assert kernels and any(not np.allclose(a[k], b[k]) for k in kernels), half
 
 
-def test_stft_loss_weight_adds_the_loss_and_its_log_column(corpus, tmp_path):
+def test_stft_loss_weight_adds_the_loss_and_its_log_column(corpus, plain, tmp_path):
     """w_stft > 0: the linear-frequency STFT loss changes the updates and is logged as
     ``stft``; a run resumed with it keeps its log file's own header."""
-    _train(_config(corpus, 2), tmp_path / "plain")
     run = tmp_path / "stft"
     _train(_config(corpus, 2, w_stft=2.0), run)
-    a, b = _weights(tmp_path / "plain", 2), _weights(run, 2)
+    a, b = _weights(plain, 2), _weights(run, 2)
     kernels = [k for k in a if k.startswith("gen/") and "kernel" in k]
     assert any(not np.allclose(a[k], b[k]) for k in kernels)
     header, *rows = (run / "log.csv").read_text().strip().splitlines()
     assert header.split(",")[-1] == "stft" and all(float(r.split(",")[-1]) > 0 for r in rows)
-    _train(_config(corpus, 4, w_stft=2.0), tmp_path / "plain")  # resume a run logged without it
+    _train(_config(corpus, 4, w_stft=2.0), _fork(plain, 2, tmp_path / "plain"))  # resume a run logged without it
     header, *rows = (tmp_path / "plain" / "log.csv").read_text().strip().splitlines()
     assert "stft" not in header and len(rows) == 4 and all(r.count(",") == header.count(",") for r in rows)
 
@@ -234,7 +265,7 @@ def test_unknown_config_key_is_a_clear_error(corpus, tmp_path):
     assert r.returncode != 0 and "no_such_key" in r.stderr
 
 
-def test_jax_backend_trains_data_parallel_and_loads_tf_weights(corpus, tmp_path):
+def test_jax_backend_trains_data_parallel_and_loads_tf_weights(corpus, plain, tmp_path):
     pytest.importorskip("jax")
     env = {"XLA_FLAGS": "--xla_force_host_platform_device_count=2", "JAX_PLATFORMS": "cpu"}
     run = tmp_path / "jaxrun"
@@ -247,8 +278,7 @@ def test_jax_backend_trains_data_parallel_and_loads_tf_weights(corpus, tmp_path)
     assert any(k.startswith("gema/") for k in _weights(run, 2))
     assert any("mpd" in k for k in _weights(run, 2))
     # a model exported by TF gives identical codes when loaded under JAX
-    tf_run = tmp_path / "tfrun"
-    _train(_config(corpus, 1), tf_run)
+    tf_run = plain
     code = (
         "import numpy as np, sys\n"
         "from sscodec.models.model_io import load_model_dir\n"
