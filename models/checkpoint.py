@@ -8,9 +8,9 @@ A checkpoint is two files in the run directory, written atomically::
 
 ``latest.json`` names the newest complete checkpoint. Only the last ``keep``
 checkpoints are kept, and those whose step is a multiple of ``keep_every`` (> 0).
-Generator + discriminators + Adam state for the ``speech16k`` preset are 54 MB of float32 arrays, 64 MB with the weight EMA; the
-file is deflated (50 / 59 MB) so that a checkpoint stays under 60 MB and can
-travel (e.g. to a GPU machine) either way.
+Generator + discriminators + Adam state for the ``speech16k`` preset are 54 MB of
+float32 arrays, 64 MB with the weight EMA; the file is deflated (50 / 59 MB) so that
+a checkpoint stays under 60 MB and can travel (e.g. to a GPU machine) either way.
 """
 
 from __future__ import annotations
