@@ -55,17 +55,16 @@ def save_checkpoint(run_dir, step, gen, disc, g_opt, d_opt, meta, keep=2, ema=No
     tmp = run / "latest.json.tmp"
     tmp.write_text(json.dumps({"step": step}))
     os.replace(tmp, run / "latest.json")
-    old = sorted(run.glob("ckpt_*.npz"))[:-keep]
-    for p in old:
-        if keep_every > 0 and _step_of_name(p) % keep_every == 0:
+    for old in checkpoint_steps(run)[:-keep]:
+        if keep_every > 0 and old % keep_every == 0:
             continue
-        p.unlink(missing_ok=True)
-        p.with_suffix(".json").unlink(missing_ok=True)
+        (run / f"ckpt_{old:08d}.npz").unlink(missing_ok=True)
+        (run / f"ckpt_{old:08d}.json").unlink(missing_ok=True)
 
 
-def _step_of_name(path: Path) -> int:
-    """The step of ``ckpt_<step>.npz``."""
-    return int(path.stem.split("_", 1)[1])
+def checkpoint_steps(run_dir) -> list[int]:
+    """The steps of the checkpoints (``ckpt_<step>.npz``) in ``run_dir``, ascending."""
+    return sorted(int(p.stem[len("ckpt_"):]) for p in Path(run_dir).glob("ckpt_*.npz"))
 
 
 def latest_step(run_dir):

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -33,6 +32,12 @@ TEST_DATA = REPO_ROOT / "tests" / "data"
 # ---------------------------------------------------------------------------
 
 
+def _xdist_run_dir(config) -> Path:
+    """Under xdist, the run's temp folder (pytest-N/), shared by its workers: xdist gives
+    each worker ``--basetemp pytest-N/popen-gwK``; pytest prunes old runs' folders."""
+    return Path(config.getoption("basetemp")).parent
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_protocol(item, nextitem):
     """Under xdist, each test's setup + call + teardown holds its groups' locks, then the
@@ -41,9 +46,7 @@ def pytest_runtest_protocol(item, nextitem):
         return (yield)
     from sscodec.android.cache import file_lock
 
-    # one folder per run, shared by its workers (xdist gives every worker the run's uid)
-    run_dir = Path(tempfile.gettempdir()) / f"sscodec-pytest-{os.environ['PYTEST_XDIST_TESTRUNUID']}"
-    run_dir.mkdir(exist_ok=True)
+    run_dir = _xdist_run_dir(item.config)
     with contextlib.ExitStack() as held:
         for name in sorted({str(m.args[0]) for m in item.iter_markers("xdist_group") if m.args}):
             held.enter_context(file_lock(run_dir / f"group-{name}.lock"))
@@ -81,16 +84,14 @@ def tiny_models() -> Path:
 
 
 @pytest.fixture(scope="session")
-def built_once(tmp_path_factory):
+def built_once(request, tmp_path_factory):
     """``built_once(name, build) -> Path``: the folder ``name``, filled by ``build(folder)``
     once per test run -- under xdist once for all workers (the first to ask builds it while
     holding a lock, the others wait for it and reuse it). Read-only for its users: copy
     what you change."""
     from sscodec.android.cache import file_lock
 
-    root = tmp_path_factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        root = root.parent  # pytest-N/: the run's folder, shared by its workers
+    root = _xdist_run_dir(request.config) if os.environ.get("PYTEST_XDIST_WORKER") else tmp_path_factory.getbasetemp()
 
     def get(name: str, build) -> Path:
         d = root / f"once-{name}"

@@ -25,6 +25,8 @@ pytest.importorskip("keras")
 pytest.importorskip("tensorflow")
 sf = pytest.importorskip("soundfile")
 
+from sscodec.models.checkpoint import checkpoint_steps  # noqa: E402
+
 
 def _write_corpus(root: Path):
     rng = np.random.default_rng(0)
@@ -87,8 +89,8 @@ def _weights(run: Path, step: int):
 def _fork(run: Path, step: int, dst: Path) -> Path:
     """A copy of ``run`` that resumes at ``step``: its later checkpoints are left behind;
     its logs still hold the later rows, as a run stopped between checkpoints does."""
-    later = lambda _d, names: [n for n in names if n.startswith("ckpt_") and int(n[5:13]) > step]  # noqa: E731
-    shutil.copytree(run, dst, ignore=later)
+    later = {f"ckpt_{s:08d}.{ext}" for s in checkpoint_steps(run) if s > step for ext in ("npz", "json")}
+    shutil.copytree(run, dst, ignore=lambda _d, names: [n for n in names if n in later])
     (dst / "latest.json").write_text(json.dumps({"step": step}))
     return dst
 
@@ -110,9 +112,6 @@ def plain(corpus, built_once):
     return built_once("train-plain", lambda d: _train(cfg, d / "run")) / "run"
 
 
-def _ckpt_steps(run: Path):
-    return sorted(int(p.stem[5:]) for p in run.glob("ckpt_*.npz"))
-
 
 def test_smoke_training_and_exact_resume(corpus, plain, tmp_path):
     rows = (plain / "log.csv").read_text().strip().splitlines()
@@ -130,7 +129,7 @@ def test_smoke_training_and_exact_resume(corpus, plain, tmp_path):
     assert _log_steps(resumed) == _log_steps(plain) == [1, 2, 3, 4]
     # a run keeps its last two checkpoints (here 2, forked, and 4: checkpoint_every = 2), and
     # all with keep_checkpoints_every = 1
-    assert _ckpt_steps(resumed) == [2, 4] and _ckpt_steps(plain) == [1, 2, 3, 4]
+    assert checkpoint_steps(resumed) == [2, 4] and checkpoint_steps(plain) == [1, 2, 3, 4]
 
 
 def test_weight_ema_resumes_exactly_and_is_what_gets_exported(corpus, tmp_path):
