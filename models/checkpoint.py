@@ -47,19 +47,30 @@ def save_checkpoint(run_dir, step, gen, disc, g_opt, d_opt, meta, keep=2, ema=No
     arrays.update(_opt_arrays(d_opt, "dopt/"))
     if ema is not None:
         arrays.update(ema.arrays())
-    atomic_savez(run / f"ckpt_{step:08d}.npz", arrays, compress=True)
-    meta = dict(meta, step=step)
-    tmp = run / f"ckpt_{step:08d}.json.tmp"
-    tmp.write_text(json.dumps(meta, indent=1))
-    os.replace(tmp, run / f"ckpt_{step:08d}.json")
-    tmp = run / "latest.json.tmp"
-    tmp.write_text(json.dumps({"step": step}))
-    os.replace(tmp, run / "latest.json")
+    atomic_savez(checkpoint_file(run, step), arrays, compress=True)
+    _write_json_atomic(checkpoint_file(run, step, ".json"), dict(meta, step=step))
+    write_latest(run, step)
     for old in checkpoint_steps(run)[:-keep]:
         if keep_every > 0 and old % keep_every == 0:
             continue
-        (run / f"ckpt_{old:08d}.npz").unlink(missing_ok=True)
-        (run / f"ckpt_{old:08d}.json").unlink(missing_ok=True)
+        checkpoint_file(run, old).unlink(missing_ok=True)
+        checkpoint_file(run, old, ".json").unlink(missing_ok=True)
+
+
+def checkpoint_file(run_dir, step: int, suffix: str = ".npz") -> Path:
+    """``run_dir/ckpt_<step>.npz`` (the arrays), or with ``suffix=".json"`` its meta."""
+    return Path(run_dir) / f"ckpt_{step:08d}{suffix}"
+
+
+def write_latest(run_dir, step: int):
+    """Point ``latest.json`` (what a resume starts from) at checkpoint ``step``."""
+    _write_json_atomic(Path(run_dir) / "latest.json", {"step": step})
+
+
+def _write_json_atomic(path: Path, obj):
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(obj, indent=1))
+    os.replace(tmp, path)
 
 
 def checkpoint_steps(run_dir) -> list[int]:
@@ -80,13 +91,13 @@ def load_checkpoint(run_dir, step, gen, disc, g_opt, d_opt, ema=None):
     loaded weights when the checkpoint has none (a run that had no EMA); the meta dict
     then says which in ``"weight_ema"`` (``"restored"`` / ``"restarted"``)."""
     run = Path(run_dir)
-    with np.load(run / f"ckpt_{step:08d}.npz") as z:
+    with np.load(checkpoint_file(run, step)) as z:
         arrays = {k: z[k] for k in z.files}
     assign_from_arrays(gen.variables, arrays, "gen/")
     assign_from_arrays(disc.variables, arrays, "disc/")
     _assign_opt(g_opt, arrays, "gopt/")
     _assign_opt(d_opt, arrays, "dopt/")
-    meta = json.loads((run / f"ckpt_{step:08d}.json").read_text())
+    meta = json.loads(checkpoint_file(run, step, ".json").read_text())
     if ema is not None:
         if ema.load(arrays):
             meta["weight_ema"] = "restored"

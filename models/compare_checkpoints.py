@@ -48,8 +48,10 @@ def load_generator(spec: str):
     if sep and step.isdigit() and Path(path).is_dir():
         from .export import export_checkpoint
 
-        if not (Path(path) / f"ckpt_{int(step):08d}.npz").is_file():
-            raise FileNotFoundError(f"{spec}: no checkpoint ckpt_{int(step):08d}.npz in {path}")
+        from .checkpoint import checkpoint_file
+
+        if not checkpoint_file(path, int(step)).is_file():
+            raise FileNotFoundError(f"{spec}: no checkpoint {checkpoint_file(path, int(step)).name} in {path}")
         with tempfile.TemporaryDirectory() as tmp:
             export_checkpoint(path, Path(tmp) / "m", int(step))
             return f"{Path(path).name}@{int(step)}", load_model_dir(Path(tmp) / "m"), load_run_info(Path(tmp) / "m")

@@ -27,7 +27,7 @@ from .csv_table import filled, read_rows
 
 def export_checkpoint(run_dir, out_dir, step=None, run_id=None):
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-    from .checkpoint import latest_step
+    from .checkpoint import checkpoint_file, latest_step
     from .config import TrainConfig
     from .generator import SoundStream
     from .model_io import assign_from_arrays, save_discriminator_arrays, save_model_dir
@@ -37,10 +37,10 @@ def export_checkpoint(run_dir, out_dir, step=None, run_id=None):
     step = step if step is not None else latest_step(run)
     if step is None:
         raise FileNotFoundError(f"{run}: no checkpoint")
-    meta = json.loads((run / f"ckpt_{step:08d}.json").read_text())
+    meta = json.loads(checkpoint_file(run, step, ".json").read_text())
     tc = TrainConfig(**meta["config"])
     model = SoundStream(tc.model_config()).build_all()
-    with np.load(run / f"ckpt_{step:08d}.npz") as z:  # the generator's arrays (and its EMA), the discriminators'
+    with np.load(checkpoint_file(run, step)) as z:  # the generator's arrays (and its EMA), the discriminators'
         stored = {k: z[k] for k in z.files if k.startswith(("gen/", PREFIX))}
         disc = {k[len("disc/"):]: z[k] for k in z.files if k.startswith("disc/")}
     arrays = {k[len("gen/"):]: v for k, v in averaged_generator_arrays(stored).items()}

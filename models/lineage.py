@@ -22,6 +22,7 @@ import csv
 import json
 from pathlib import Path
 
+from .checkpoint import checkpoint_file, write_latest
 from .csv_table import read_rows
 
 LOGS = (("log.csv", "training_log.csv"), ("eval.csv", "training_eval.csv"))
@@ -63,7 +64,7 @@ def stitch_run(run_dir, model_dir, offset, view_dir, step):
     holding the run's checkpoint ``step`` (run numbering) as step ``offset + step``.
     Returns the lineage step."""
     run, model, view = Path(run_dir), Path(model_dir), Path(view_dir)
-    meta_path = run / f"ckpt_{step:08d}.json"
+    meta_path = checkpoint_file(run, step, ".json")
     if not meta_path.is_file():
         raise FileNotFoundError(f"{meta_path}: no such checkpoint in the run")
     shipped = {name: read_rows(model / name) for _, name in LOGS if (model / name).is_file()}
@@ -77,9 +78,9 @@ def stitch_run(run_dir, model_dir, offset, view_dir, step):
     meta["step"] = lineage_step
     if meta.get("wall_seconds") is not None:
         meta["wall_seconds"] = meta["wall_seconds"] + wall_offset
-    (view / f"ckpt_{lineage_step:08d}.json").write_text(json.dumps(meta, indent=1))
-    (view / f"ckpt_{lineage_step:08d}.npz").symlink_to((run / f"ckpt_{step:08d}.npz").resolve())
-    (view / "latest.json").write_text(json.dumps({"step": lineage_step}))
+    checkpoint_file(view, lineage_step, ".json").write_text(json.dumps(meta, indent=1))
+    checkpoint_file(view, lineage_step).symlink_to(checkpoint_file(run, step).resolve())
+    write_latest(view, lineage_step)
     for run_name, shipped_name in LOGS:
         if (run / run_name).is_file():
             stitch_log(shipped.get(shipped_name), run / run_name, offset, wall_offset, view / run_name)

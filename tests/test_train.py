@@ -25,7 +25,7 @@ pytest.importorskip("keras")
 pytest.importorskip("tensorflow")
 sf = pytest.importorskip("soundfile")
 
-from sscodec.models.checkpoint import checkpoint_steps  # noqa: E402
+from sscodec.models.checkpoint import checkpoint_file, checkpoint_steps, write_latest  # noqa: E402
 
 
 def _write_corpus(root: Path):
@@ -82,16 +82,16 @@ def _train(cfg: Path, run: Path, backend="tensorflow", extra_args=(), env_extra=
 
 
 def _weights(run: Path, step: int):
-    with np.load(run / f"ckpt_{step:08d}.npz") as z:
+    with np.load(checkpoint_file(run, step)) as z:
         return {k: z[k] for k in z.files}
 
 
 def _fork(run: Path, step: int, dst: Path) -> Path:
     """A copy of ``run`` that resumes at ``step``: its later checkpoints are left behind;
     its logs still hold the later rows, as a run stopped between checkpoints does."""
-    later = {f"ckpt_{s:08d}.{ext}" for s in checkpoint_steps(run) if s > step for ext in ("npz", "json")}
+    later = {checkpoint_file(run, s, ext).name for s in checkpoint_steps(run) if s > step for ext in (".npz", ".json")}
     shutil.copytree(run, dst, ignore=lambda _d, names: [n for n in names if n in later])
-    (dst / "latest.json").write_text(json.dumps({"step": step}))
+    write_latest(dst, step)
     return dst
 
 
@@ -110,7 +110,6 @@ def plain(corpus, built_once):
     2), export of step 4. Shared by the tests (and xdist workers): fork it, never change it."""
     cfg = _config(corpus, 4, checkpoint_every=1, keep_checkpoints_every=1)
     return built_once("train-plain", lambda d: _train(cfg, d / "run")) / "run"
-
 
 
 def test_smoke_training_and_exact_resume(corpus, plain, tmp_path):
