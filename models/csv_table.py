@@ -1,6 +1,7 @@
 """Read the trainer's CSV tables (``log.csv``, ``eval.csv`` and the model card's
 ``training_log.csv`` / ``training_eval.csv``) — the one reader export, lineage and
-plot_training share. The writer is ``train.CsvLog``."""
+plot_training share. The trainer's writer is ``train.CsvLog``; ``write_rows`` writes a
+table back (ship's trimmed copies)."""
 
 from __future__ import annotations
 
@@ -19,3 +20,12 @@ def read_rows(path) -> tuple[list[str], list[dict[str, str]]]:
 def filled(row: dict[str, str]) -> dict[str, str]:
     """``row`` without its empty cells (an eval row logs only the columns it measured)."""
     return {k: v for k, v in row.items() if v not in ("", None)}
+
+
+def write_rows(path, header: list[str], rows: list[dict[str, str]]) -> None:
+    """Write ``rows`` (``read_rows``'s dicts) under ``header`` to the CSV at ``path``;
+    a cell missing from a row is written empty."""
+    with open(Path(path), "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=header, restval="")
+        w.writeheader()
+        w.writerows(rows)

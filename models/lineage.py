@@ -18,12 +18,11 @@ run in which the run's step ``s`` is lineage step ``N + s``:
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 
 from .checkpoint import checkpoint_file, write_latest
-from .csv_table import read_rows
+from .csv_table import read_rows, write_rows
 
 LOGS = (("log.csv", "training_log.csv"), ("eval.csv", "training_eval.csv"))
 
@@ -50,13 +49,9 @@ def stitch_log(shipped, run_csv, offset, wall_offset, out_csv):
         first = int(run_rows[0]["step"]) + offset
         kept = [r for r in kept if int(r["step"]) < first]
     fields += [f for f in run_fields if f not in fields]
-    with open(out_csv, "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=fields, restval="")
-        w.writeheader()
-        w.writerows(kept)
-        for r in run_rows:
-            w.writerow({**r, "step": int(r["step"]) + offset, "wall": f"{float(r['wall']) + wall_offset:.1f}"})
-    return len(kept) + len(run_rows)
+    shifted = [{**r, "step": int(r["step"]) + offset, "wall": f"{float(r['wall']) + wall_offset:.1f}"} for r in run_rows]
+    write_rows(out_csv, fields, kept + shifted)
+    return len(kept) + len(shifted)
 
 
 def stitch_run(run_dir, model_dir, offset, view_dir, step):

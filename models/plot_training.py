@@ -11,14 +11,17 @@ from pathlib import Path
 from .csv_table import read_rows
 
 
-def plot_run(run_dir, out_png):
+def plot_run(run_dir, out_png, log_name="log.csv", eval_name="eval.csv", title=None):
+    """Plot ``run_dir/log_name`` (training losses) and ``run_dir/eval_name`` (held-out
+    mel distance, if present) side by side to ``out_png``; ``title`` names the run
+    (default: the folder's name)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     run = Path(run_dir)
-    _, rows = read_rows(run / "log.csv")
+    _, rows = read_rows(run / log_name)
     steps = [int(r["step"]) for r in rows]
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
     ax = axes[0]
@@ -29,11 +32,11 @@ def plot_run(run_dir, out_png):
             ax.plot(xs, ys, label=key, lw=0.8)
     ax.set_xlabel("step")
     ax.set_ylabel("loss")
-    ax.set_title(f"training losses ({run.name})")
+    ax.set_title(f"training losses ({title or run.name})")
     ax.legend()
     ax.grid(alpha=0.3)
     ax = axes[1]
-    ev = run / "eval.csv"
+    ev = run / eval_name
     if ev.is_file():
         _, erows = read_rows(ev)
         for key in sorted({k for r in erows for k, v in r.items() if v and k.startswith("mel_q")}):

@@ -113,12 +113,36 @@ def _ship_on_lineage(run_dir, out, calibration, verify_audio, *, step, lineage_o
         return ship(view, out, calibration, verify_audio, step=lineage_step, **kw)
 
 
+def _training_run(keras_dir):
+    """``keras_dir/training_run.json`` (``{}`` when the model has none)."""
+    info = Path(keras_dir) / "training_run.json"
+    return json.loads(info.read_text()) if info.is_file() else {}
+
+
+def copy_training_logs(run_dir, staging, last_step, title=None):
+    """Copy the run's ``log.csv`` / ``eval.csv`` to ``staging`` as ``training_log.csv`` /
+    ``training_eval.csv`` and plot ``loss_curve.png`` from them, keeping only rows up to
+    ``last_step`` (the shipped checkpoint's step; None keeps all): a run that trained on
+    past the shipped step must not show those later steps as the shipped model's."""
+    from .csv_table import read_rows, write_rows
+    from .plot_training import plot_run
+
+    for run_name, model_name in (("log.csv", "training_log.csv"), ("eval.csv", "training_eval.csv")):
+        src = Path(run_dir) / run_name
+        if src.is_file():
+            header, rows = read_rows(src)
+            write_rows(staging / model_name, header,
+                       [r for r in rows if last_step is None or int(r["step"]) <= last_step])
+    if (staging / "training_log.csv").is_file():
+        plot_run(staging, staging / "loss_curve.png", log_name="training_log.csv", eval_name="training_eval.csv",
+                 title=title or Path(run_dir).name)
+
+
 def _build(run_dir, out, staging, calibration, verify_audio, *, step, run_id, from_model_dir, verify_clips, verify_seconds,
            int8_decoder):
     from ..converter.convert import convert
     from ..converter.verify import dump, format_report, load_clips, verify
     from .export import export_checkpoint
-    from .plot_training import plot_run
 
     if from_model_dir is not None:
         _stage_model_dir(from_model_dir, staging / "keras", run_id)
@@ -139,11 +163,8 @@ def _build(run_dir, out, staging, calibration, verify_audio, *, step, run_id, fr
             raise RuntimeError(f"verification failed for {precision} (report above); nothing shipped")
     for f in link_identical_graphs(staging):
         print(f"{f.relative_to(staging)} -> {f.readlink()}", flush=True)
-    if (Path(run_dir) / "log.csv").is_file():
-        plot_run(run_dir, staging / "loss_curve.png")
-        shutil.copy(Path(run_dir) / "log.csv", staging / "training_log.csv")
-    if (Path(run_dir) / "eval.csv").is_file():
-        shutil.copy(Path(run_dir) / "eval.csv", staging / "training_eval.csv")
+    shipped = _training_run(staging / "keras")
+    copy_training_logs(run_dir, staging, shipped.get("step"), shipped.get("run_id"))
     if out.exists():
         # Carry over what this step does not produce (model card, data manifest,
         # earlier runs' logs and curves), so a re-ship never loses them.

@@ -106,3 +106,24 @@ def test_a_failed_verification_ships_nothing(tmp_path, monkeypatch):
         ship(run, tmp_path / "out", calib, [paths.SAMPLE_SPEECH], from_model_dir=TINY / "keras")
     assert not (tmp_path / "out").exists() and not (tmp_path / "out.staging").exists()
     assert converted == ["float32"]  # stopped before converting (and calibrating) the rest
+
+
+def test_shipped_logs_end_at_the_shipped_step(tmp_path):
+    """A run that trained on past the shipped checkpoint: the model folder's logs and loss
+    curve stop at the shipped step, with every column kept."""
+    from sscodec.models.csv_table import read_rows
+    from sscodec.models.ship import copy_training_logs
+
+    run, staging = tmp_path / "run", tmp_path / "staging"
+    run.mkdir()
+    staging.mkdir()
+    (run / "log.csv").write_text("step,wall,mel,d_loss\n100,10.0,5.0,\n200,20.0,4.0,1.5\n300,30.0,3.5,1.4\n")
+    (run / "eval.csv").write_text("step,wall,mel_q6\n200,21.0,0.6\n300,31.0,0.55\n")
+    copy_training_logs(run, staging, 200, "r_test")
+    header, rows = read_rows(staging / "training_log.csv")
+    assert header == ["step", "wall", "mel", "d_loss"]
+    assert [(r["step"], r["d_loss"]) for r in rows] == [("100", ""), ("200", "1.5")]
+    assert [r["step"] for r in read_rows(staging / "training_eval.csv")[1]] == ["200"]
+    assert (staging / "loss_curve.png").stat().st_size > 0
+    copy_training_logs(run, staging, None)  # no step recorded: the whole log
+    assert [r["step"] for r in read_rows(staging / "training_log.csv")[1]] == ["100", "200", "300"]
