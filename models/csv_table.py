@@ -6,6 +6,7 @@ table back (ship's trimmed copies)."""
 from __future__ import annotations
 
 import csv
+import os
 from pathlib import Path
 
 
@@ -22,10 +23,15 @@ def filled(row: dict[str, str]) -> dict[str, str]:
     return {k: v for k, v in row.items() if v not in ("", None)}
 
 
-def write_rows(path, header: list[str], rows: list[dict[str, str]]) -> None:
-    """Write ``rows`` (``read_rows``'s dicts) under ``header`` to the CSV at ``path``;
-    a cell missing from a row is written empty."""
-    with open(Path(path), "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=header, restval="")
+def write_rows(path, header: list[str], rows) -> None:
+    """Write ``rows`` (``read_rows``'s dicts) under ``header`` to the CSV at ``path``,
+    replacing it in one step (written to ``<path>.tmp`` first, so a reader or a crash never
+    sees half a table); a cell missing from a row is written empty, one outside the
+    header is dropped."""
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=header, restval="", extrasaction="ignore")
         w.writeheader()
         w.writerows(rows)
+    os.replace(tmp, path)

@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .csv_table import read_rows
+from .csv_table import read_rows, write_rows
 
 
 def _sample_controls(rng, batch_size, num_quantizers, denoise):
@@ -64,12 +64,7 @@ class CsvLog:
             header, rows = read_rows(self.path)
             fields = header or fields
             if resume_step is not None and any(_step_of(r) > resume_step for r in rows):
-                tmp = self.path.with_name(self.path.name + ".tmp")
-                with open(tmp, "w", newline="") as f:
-                    w = csv.DictWriter(f, fieldnames=fields, extrasaction="ignore")
-                    w.writeheader()
-                    w.writerows(r for r in rows if _step_of(r) <= resume_step)
-                os.replace(tmp, self.path)
+                write_rows(self.path, fields, [r for r in rows if _step_of(r) <= resume_step])
         self.fields = fields
         self.f = open(self.path, "a", newline="")
         self.w = csv.DictWriter(self.f, fieldnames=fields, extrasaction="ignore")
