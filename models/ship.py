@@ -14,7 +14,9 @@
    carries real files);
 3. verifies each precision, right after converting it, against the Keras model on held-out speech
    (``--verify-audio``, ``--verify-clips``, ``--verify-seconds``; ``OUT/verify_<precision>.json``;
-   a failed verification stops the ship) and plots the loss curve (``OUT/loss_curve.png``).
+   a failed verification stops the ship) and copies the run's logs up to the shipped step
+   (``OUT/training_log.csv``, ``OUT/training_eval.csv``; a run that trained on past that
+   step keeps its later rows to itself) with their loss curve (``OUT/loss_curve.png``).
 
 With ``--lineage-offset N`` the run continues the shipped model, which was trained N
 steps before it (``train --init-from``, or a resumed run that an earlier ship already
