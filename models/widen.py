@@ -1,6 +1,6 @@
-"""Widen a trained decoder without changing what it computes (Net2WiderNet).
+"""Widen a trained decoder or encoder without changing what it computes (Net2WiderNet).
 
-``python -m sscodec.models.widen SRC_MODEL_DIR OUT_DIR --decoder-channels 32``
+``python -m sscodec.models.widen SRC_MODEL_DIR OUT_DIR [--decoder-channels 32] [--encoder-channels 32]``
 
 The model card found the encoder/decoder, not the quantizer, to be the quality
 ceiling of the C = 16 model, and the paper's decoder is twice as wide. Training a
@@ -18,8 +18,11 @@ fractions that sum to 1): equal shares would give the copies equal gradients
 forever, so they would never become different channels.
 
 Shapes (speech16k, C = 16 → 32): decoder widths 256/128/64/32/16 → 512/256/128/64/32;
-the encoder, the RVQ and the embedding (D = 64) are untouched, so the codes — and the
-bitstream — of a widened model are those of its source.
+encoder widths 16/32/64/128/256 → 32/64/128/256/512. The embedding (D = 64) and the RVQ
+are untouched, and the widened encoder computes its source's embedding, so a widened
+model's codes — and bitstream — are its source's until training moves them (the RVQ's
+EMA codebooks follow). Exact in float; an int8-aware encoder's fake quantization rounds
+the split kernels on a new per-tensor grid, so its rounding moves by a fraction of a step.
 """
 
 from __future__ import annotations
@@ -59,22 +62,60 @@ def _conv(kernel, bias, in_map, in_share, out_map):
     return kernel, bias
 
 
+def _layer_writers(arrays: dict, out: dict, prefix: str):
+    """``(conv, film)``: functions that write the widened ``prefix/<name>`` conv (kernel +
+    bias, see :func:`_conv`) or FiLM (gamma/beta [2, C], channels picked by a copy map)
+    from ``arrays`` into ``out``."""
+
+    def conv(name, in_map, in_share, out_map):
+        k, b = _conv(arrays[f"{prefix}/{name}/kernel"], arrays[f"{prefix}/{name}/bias"], in_map, in_share, out_map)
+        out[f"{prefix}/{name}/kernel"], out[f"{prefix}/{name}/bias"] = k, b
+
+    def film(name, cmap):
+        for p in ("gamma", "beta"):
+            key = f"{prefix}/{name}/{p}"
+            if key in arrays:
+                out[key] = arrays[key][:, cmap]
+
+    return conv, film
+
+
+def _residual_units(conv, block, dilations, stream, share, width_old, width_new, rng):
+    """Widen one block's residual units: each reads the stream (copy map ``stream``, shares
+    ``share``) into its own inner channels and adds back into the stream."""
+    for d in dilations:
+        inner = _copy_map(width_old, width_new, rng)
+        conv(f"{block}_res{d}/conv_dilated", stream, share, inner)
+        conv(f"{block}_res{d}/conv_pointwise", inner, _shares(inner, rng), stream)
+
+
+def widen_encoder_arrays(arrays: dict, cfg, width: int, seed: int = 0) -> dict:
+    """Return a copy of ``arrays`` (variable key → array, as :func:`.model_io.variables_to_arrays`)
+    whose ``encoder/*`` weights are widened from ``cfg.channels`` to base width ``width``;
+    the encoder's output (``conv_out``, [B, T, D]) and ``film_out`` keep their shapes."""
+    rng = np.random.default_rng(seed)
+    out = dict(arrays)
+    conv, film = _layer_writers(arrays, out, "encoder")
+    stream = _copy_map(cfg.channels, width, rng)
+    conv("conv_in", None, None, stream)
+    for i, _ in enumerate(cfg.strides):
+        old_w, new_w = cfg.channels * 2**i, width * 2**i
+        _residual_units(conv, f"block{i}", cfg.dilations, stream, _shares(stream, rng), old_w, new_w, rng)
+        down = _copy_map(2 * old_w, 2 * new_w, rng)
+        conv(f"block{i}_down", stream, _shares(stream, rng), down)
+        film(f"block{i}_film", down)
+        stream = down
+    conv("conv_out", stream, _shares(stream, rng), None)
+    return out
+
+
 def widen_decoder_arrays(arrays: dict, cfg, width: int, seed: int = 0) -> dict:
     """Return a copy of ``arrays`` (variable key → array, as :func:`.model_io.variables_to_arrays`)
     whose ``decoder/*`` weights are widened from ``cfg``'s decoder to base width ``width``."""
     rng = np.random.default_rng(seed)
     out = dict(arrays)
     old_c, n_blocks = cfg.decoder_base_channels, len(cfg.strides)
-
-    def conv(name, in_map, in_share, out_map):
-        k, b = _conv(arrays[f"decoder/{name}/kernel"], arrays[f"decoder/{name}/bias"], in_map, in_share, out_map)
-        out[f"decoder/{name}/kernel"], out[f"decoder/{name}/bias"] = k, b
-
-    def film(name, cmap):
-        for p in ("gamma", "beta"):
-            key = f"decoder/{name}/{p}"
-            if key in arrays:
-                out[key] = arrays[key][:, cmap]
+    conv, film = _layer_writers(arrays, out, "decoder")
 
     stream = _copy_map(old_c * 2**n_blocks, width * 2**n_blocks, rng)
     conv("conv_in", None, None, stream)
@@ -85,28 +126,36 @@ def widen_decoder_arrays(arrays: dict, cfg, width: int, seed: int = 0) -> dict:
         # sub-pixel upsampler: output channel p * filters + c is phase p of channel c
         up_out = (np.arange(s)[:, None] * old_w + stream[None, :]).reshape(-1)
         conv(f"block{i}_up/conv", prev, prev_share, up_out)
-        share = _shares(stream, rng)
-        for d in cfg.dilations:
-            inner = _copy_map(old_w, new_w, rng)
-            conv(f"block{i}_res{d}/conv_dilated", stream, share, inner)
-            conv(f"block{i}_res{d}/conv_pointwise", inner, _shares(inner, rng), stream)
+        _residual_units(conv, f"block{i}", cfg.dilations, stream, _shares(stream, rng), old_w, new_w, rng)
         film(f"block{i}_film", stream)
     conv("conv_out", stream, _shares(stream, rng), None)
     return out
 
 
-def widen_model_dir(src_dir, out_dir, width: int, seed: int = 0):
-    """Write OUT_DIR: SRC_DIR's model with its decoder widened to base width ``width``."""
+def widen_model_dir(src_dir, out_dir, decoder_width: int | None = None, seed: int = 0, encoder_width: int | None = None):
+    """Write OUT_DIR: SRC_DIR's model with its decoder widened to base width ``decoder_width``
+    and/or its encoder to base width ``encoder_width`` (None: that side unchanged)."""
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
     from .generator import SoundStream
     from .model_io import DISCRIMINATOR_FILE, assign_from_arrays, load_model_dir, load_run_info, save_model_dir, variables_to_arrays
 
+    if decoder_width is None and encoder_width is None:
+        raise ValueError("nothing to widen: give a decoder and/or an encoder width")
     src = load_model_dir(src_dir)
-    cfg = dataclasses.replace(src.cfg, decoder_channels=width)
-    arrays = widen_decoder_arrays(variables_to_arrays(src.variables), src.cfg, width, seed)
+    arrays = variables_to_arrays(src.variables)
+    decoder_width = decoder_width or src.cfg.decoder_base_channels
+    info = {**load_run_info(src_dir), "widened_from": str(src_dir), "widen_seed": seed}
+    if decoder_width != src.cfg.decoder_base_channels:
+        arrays = widen_decoder_arrays(arrays, src.cfg, decoder_width, seed)
+        info["decoder_channels"] = decoder_width
+    if encoder_width is not None:
+        arrays = widen_encoder_arrays(arrays, src.cfg, encoder_width, seed + 1)
+        info["encoder_channels"] = encoder_width
+    # ``channels`` is the encoder's width (and the decoder's unless decoder_channels is set),
+    # so the decoder's width is always written out.
+    cfg = dataclasses.replace(src.cfg, channels=encoder_width or src.cfg.channels, decoder_channels=decoder_width)
     model = SoundStream(cfg).build_all()
     assign_from_arrays(model.variables, arrays)
-    info = {**load_run_info(src_dir), "widened_from": str(src_dir), "decoder_channels": width, "widen_seed": seed}
     save_model_dir(model, out_dir, info, inference_only=True)
     disc = Path(src_dir) / DISCRIMINATOR_FILE  # they judge audio only: a warm start can keep them
     if disc.is_file():
@@ -119,16 +168,17 @@ def main(argv=None):
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("src_dir", help="model directory to widen (config.json + generator.weights.npz)")
     p.add_argument("out_dir", help="model directory to write")
-    p.add_argument("--decoder-channels", type=int, required=True, help="new decoder base width C (e.g. 32)")
+    p.add_argument("--decoder-channels", type=int, help="new decoder base width C (e.g. 32)")
+    p.add_argument("--encoder-channels", type=int, help="new encoder base width C (e.g. 32)")
     p.add_argument("--seed", type=int, default=0, help="seed of the copy maps and shares")
     a = p.parse_args(argv)
     from .model_io import ModelDirError
 
     try:
-        widen_model_dir(a.src_dir, a.out_dir, a.decoder_channels, a.seed)
+        widen_model_dir(a.src_dir, a.out_dir, a.decoder_channels, a.seed, encoder_width=a.encoder_channels)
     except (ModelDirError, ValueError) as e:
         sys.exit(f"error: {e}")
-    print(json.dumps({"out": a.out_dir, "decoder_channels": a.decoder_channels}))
+    print(json.dumps({"out": a.out_dir, "decoder_channels": a.decoder_channels, "encoder_channels": a.encoder_channels}))
 
 
 if __name__ == "__main__":
