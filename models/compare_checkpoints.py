@@ -50,8 +50,9 @@ def load_generator(spec: str):
 
         from .checkpoint import checkpoint_file
 
-        if not checkpoint_file(path, int(step)).is_file():
-            raise FileNotFoundError(f"{spec}: no checkpoint {checkpoint_file(path, int(step)).name} in {path}")
+        ckpt = checkpoint_file(path, int(step))
+        if not ckpt.is_file():
+            raise FileNotFoundError(f"{spec}: no checkpoint {ckpt.name} in {path}")
         with tempfile.TemporaryDirectory() as tmp:
             export_checkpoint(path, Path(tmp) / "m", int(step))
             return f"{Path(path).name}@{int(step)}", load_model_dir(Path(tmp) / "m"), load_run_info(Path(tmp) / "m")

@@ -115,12 +115,6 @@ def _ship_on_lineage(run_dir, out, calibration, verify_audio, *, step, lineage_o
         return ship(view, out, calibration, verify_audio, step=lineage_step, **kw)
 
 
-def _training_run(keras_dir):
-    """``keras_dir/training_run.json`` (``{}`` when the model has none)."""
-    info = Path(keras_dir) / "training_run.json"
-    return json.loads(info.read_text()) if info.is_file() else {}
-
-
 def copy_training_logs(run_dir, staging, last_step, title=None):
     """Copy the run's ``log.csv`` / ``eval.csv`` to ``staging`` as ``training_log.csv`` /
     ``training_eval.csv`` and plot ``loss_curve.png`` from them, keeping only rows up to
@@ -145,6 +139,7 @@ def _build(run_dir, out, staging, calibration, verify_audio, *, step, run_id, fr
     from ..converter.convert import convert
     from ..converter.verify import dump, format_report, load_clips, verify
     from .export import export_checkpoint
+    from .model_io import load_run_info
 
     if from_model_dir is not None:
         _stage_model_dir(from_model_dir, staging / "keras", run_id)
@@ -165,7 +160,7 @@ def _build(run_dir, out, staging, calibration, verify_audio, *, step, run_id, fr
             raise RuntimeError(f"verification failed for {precision} (report above); nothing shipped")
     for f in link_identical_graphs(staging):
         print(f"{f.relative_to(staging)} -> {f.readlink()}", flush=True)
-    shipped = _training_run(staging / "keras")
+    shipped = load_run_info(staging / "keras")
     copy_training_logs(run_dir, staging, shipped.get("step"), shipped.get("run_id"))
     if out.exists():
         # Carry over what this step does not produce (model card, data manifest,
