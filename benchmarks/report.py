@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from .. import atomic_write
+
 BENCH_KEYS = {"schema", "quick", "machine", "versions", "commit", "model", "settings", "sscodec", "lyra_v2",
               "opus", "ratios", "macs", "peak", "memory", "scheduler", "unavailable"}
 EVAL_KEYS = {"schema", "quick", "machine", "versions", "commit", "model", "settings", "sets", "packet_loss",
@@ -238,8 +240,4 @@ def write_summary(out_dir) -> Path:
 
 
 def write_json(doc: dict, path) -> Path:
-    path = Path(path)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(doc, indent=1, default=str) + "\n")
-    tmp.replace(path)
-    return path
+    return atomic_write.write_text(path, json.dumps(doc, indent=1, default=str) + "\n")

@@ -16,12 +16,12 @@ a checkpoint stays under 60 MB and can travel (e.g. to a GPU machine) either way
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np
 
 from .model_io import assign_from_arrays, atomic_savez, variables_to_arrays
+from .. import atomic_write
 
 
 def _opt_arrays(opt, prefix):
@@ -48,7 +48,7 @@ def save_checkpoint(run_dir, step, gen, disc, g_opt, d_opt, meta, keep=2, ema=No
     if ema is not None:
         arrays.update(ema.arrays())
     atomic_savez(checkpoint_file(run, step), arrays, compress=True)
-    _write_json_atomic(checkpoint_file(run, step, ".json"), dict(meta, step=step))
+    _write_json(checkpoint_file(run, step, ".json"), dict(meta, step=step))
     write_latest(run, step)
     for old in checkpoint_steps(run)[:-keep]:
         if keep_every > 0 and old % keep_every == 0:
@@ -64,13 +64,11 @@ def checkpoint_file(run_dir, step: int, suffix: str = ".npz") -> Path:
 
 def write_latest(run_dir, step: int):
     """Point ``latest.json`` (what a resume starts from) at checkpoint ``step``."""
-    _write_json_atomic(Path(run_dir) / "latest.json", {"step": step})
+    _write_json(Path(run_dir) / "latest.json", {"step": step})
 
 
-def _write_json_atomic(path: Path, obj):
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=1))
-    os.replace(tmp, path)
+def _write_json(path, obj):
+    atomic_write.write_text(path, json.dumps(obj, indent=1))
 
 
 def checkpoint_steps(run_dir) -> list[int]:

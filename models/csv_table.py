@@ -6,8 +6,9 @@ table back (ship's trimmed copies)."""
 from __future__ import annotations
 
 import csv
-import os
 from pathlib import Path
+
+from ..atomic_write import replacing
 
 
 def read_rows(path) -> tuple[list[str], list[dict[str, str]]]:
@@ -25,13 +26,9 @@ def filled(row: dict[str, str]) -> dict[str, str]:
 
 def write_rows(path, header: list[str], rows) -> None:
     """Write ``rows`` (``read_rows``'s dicts) under ``header`` to the CSV at ``path``,
-    replacing it in one step (written to ``<path>.tmp`` first, so a reader or a crash never
-    sees half a table); a cell missing from a row is written empty, one outside the
-    header is dropped."""
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", newline="") as f:
+    replacing it in one step (``atomic_write.replacing``: a reader or a crash never sees half
+    a table); a cell missing from a row is written empty, one outside the header is dropped."""
+    with replacing(path) as tmp, open(tmp, "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=header, restval="", extrasaction="ignore")
         w.writeheader()
         w.writerows(rows)
-    os.replace(tmp, path)

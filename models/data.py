@@ -27,7 +27,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import warnings
 from pathlib import Path
 from typing import Iterable, Optional, Sequence, Union
@@ -35,6 +34,9 @@ from typing import Iterable, Optional, Sequence, Union
 import numpy as np
 import soundfile as sf
 import soxr
+
+from .. import atomic_write
+from ..atomic_write import replacing
 
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".oga")
 CACHE_VERSION = 1
@@ -150,15 +152,10 @@ def _load_one_folder(folder: Path, sample_rate: int, min_seconds: float, silence
                     old.unlink(missing_ok=True)
                     old.with_suffix(".json").unlink(missing_ok=True)
             offs = np.concatenate([[0], np.cumsum([len(a) for a in arrays])]).tolist()
-            fd, tmp = tempfile.mkstemp(dir=cdir, suffix=".npy")
-            with os.fdopen(fd, "wb") as fh:
+            with replacing(npy) as tmp, open(tmp, "wb") as fh:
                 np.save(fh, np.concatenate(arrays))
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, npy)
-            tmpm = str(meta_path) + ".tmp"
-            Path(tmpm).write_text(json.dumps({"offsets": offs, "names": names,
-                                              "sample_rate": sample_rate}))
-            os.replace(tmpm, meta_path)
+            atomic_write.write_text(meta_path, json.dumps({"offsets": offs, "names": names,
+                                                           "sample_rate": sample_rate}))
         except OSError as exc:
             warnings.warn(f"could not write audio cache in {cdir}: {exc}")
     return arrays, names

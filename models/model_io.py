@@ -13,12 +13,12 @@ A *model directory* (what the trainer exports and the converter reads)::
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np
 
 from .config import ModelConfig
+from ..atomic_write import replacing
 
 
 class ModelDirError(Exception):
@@ -65,10 +65,8 @@ def assign_from_arrays(variables, arrays, prefix="", strict=True):
 def atomic_savez(path, arrays, compress=False):
     """Write ``arrays`` to ``path`` (.npz) via a temp file, so readers never see half a file;
     ``compress``: deflate (float weights shrink only ~7 %, at ~2 s per 50 MB)."""
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp.npz")
-    (np.savez_compressed if compress else np.savez)(tmp, **arrays)
-    os.replace(tmp, path)
+    with replacing(path) as tmp:
+        (np.savez_compressed if compress else np.savez)(tmp, **arrays)
 
 
 TRAINING_ONLY = ("cluster_size_", "embed_sum_", "seed_generator_state")

@@ -60,6 +60,9 @@ import numpy as np
 import soundfile as sf
 import soxr
 
+from .. import atomic_write
+from ..atomic_write import replacing
+
 SAMPLE_RATE = 16000
 MIN_SECONDS = 0.3  # shorter source files are skipped
 SILENCE_PEAK = 1e-3  # files whose peak is below this are skipped
@@ -249,9 +252,8 @@ def _convert(job: tuple) -> dict:
     if peak > 0.999:
         x = x * (0.999 / peak)
     os.makedirs(os.path.dirname(dst_path), exist_ok=True)
-    tmp = dst_path + ".tmp.wav"
-    sf.write(tmp, x, SAMPLE_RATE, subtype="PCM_16")
-    os.replace(tmp, dst_path)
+    with replacing(dst_path) as tmp:
+        sf.write(tmp, x, SAMPLE_RATE, subtype="PCM_16")
     return {"dst": dst_path, "status": "written", "seconds": len(x) / SAMPLE_RATE}
 
 
@@ -368,9 +370,7 @@ def prepare(out: str, jobs: int = 2, force: bool = False, verbose: bool = True) 
         "min_seconds": MIN_SECONDS,
         "run": {"results": counts, "stale_removed": removed, "seconds": round(time.time() - t0, 1)},
     }
-    with open(outp / "manifest.json.tmp", "w") as f:
-        json.dump(manifest, f, indent=2)
-    os.replace(outp / "manifest.json.tmp", outp / "manifest.json")
+    atomic_write.write_text(outp / "manifest.json", json.dumps(manifest, indent=2))
     if verbose:
         print(json.dumps({k: {"files": v["files"], "minutes": v["minutes"]}
                           for k, v in manifest["folders"].items()}, indent=1))

@@ -21,6 +21,7 @@ import subprocess
 import tarfile
 from pathlib import Path
 
+from ..atomic_write import replacing
 from . import AndroidToolError, litert_wheel, native_build
 
 README = """# sscodec C API — {arch}
@@ -124,10 +125,9 @@ def package(arch: str, out_dir="dist", build: native_build.NativeBuild | None = 
     out.mkdir(parents=True, exist_ok=True)
     name = f"sscodec-capi-{arch}"
     path = out / f"{name}.tar.gz"
-    tmp = path.with_suffix(".tmp")
     import gzip
 
-    with open(tmp, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, filename="") as gz, \
+    with replacing(path) as tmp, open(tmp, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, filename="") as gz, \
             tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar:
         for d in (name, f"{name}/bin", f"{name}/examples", f"{name}/include", f"{name}/lib"):
             ti = tarfile.TarInfo(d)
@@ -135,7 +135,6 @@ def package(arch: str, out_dir="dist", build: native_build.NativeBuild | None = 
             tar.addfile(ti)
         for n, (data, mode) in sorted(files.items()):
             _add(tar, f"{name}/{n}", data, mode)
-    tmp.replace(path)
     return path
 
 

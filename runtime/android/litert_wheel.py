@@ -15,6 +15,7 @@ import sys
 import zipfile
 from pathlib import Path
 
+from ..atomic_write import replacing
 from ..manifest import sha256_file
 from . import AndroidToolError
 from .cache import cache_dir
@@ -72,14 +73,13 @@ def aarch64_litert_library() -> Path:
     if lib.is_file() and stamp.is_file() and stamp.read_text().strip() == WHEEL_SHA256:
         return lib
     wheel = wheel_path()
-    tmp = lib.with_suffix(".tmp")
-    try:
-        with zipfile.ZipFile(wheel) as z, z.open(MEMBER) as src, open(tmp, "wb") as dst:
-            while chunk := src.read(1 << 20):
-                dst.write(chunk)
-    except (KeyError, zipfile.BadZipFile) as e:
-        raise AndroidToolError(f"{wheel}: cannot extract {MEMBER}: {e}") from None
-    require_machine(tmp, "aarch64")
-    tmp.replace(lib)
+    with replacing(lib) as tmp:
+        try:
+            with zipfile.ZipFile(wheel) as z, z.open(MEMBER) as src, open(tmp, "wb") as dst:
+                while chunk := src.read(1 << 20):
+                    dst.write(chunk)
+        except (KeyError, zipfile.BadZipFile) as e:
+            raise AndroidToolError(f"{wheel}: cannot extract {MEMBER}: {e}") from None
+        require_machine(tmp, "aarch64")
     stamp.write_text(WHEEL_SHA256 + "\n")
     return lib
