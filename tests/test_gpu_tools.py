@@ -339,7 +339,7 @@ def test_burst_config_matches_the_subset_layout():
     assert dirs == [f".gpu/data/{k}" for k in ms.KINDS]  # relative: burst.sh runs from the repo root
 
 
-@pytest.mark.parametrize("config", [GPU / "burst.toml", ROOT / "models" / "configs" / "speech16k_wide_decoder.toml"])
+@pytest.mark.parametrize("config", [GPU / "burst.toml", ROOT / "models" / "configs" / "speech16k_wide_codec.toml"])
 def test_configs_that_continue_the_shipped_model_match_its_architecture(config):
     """burst.sh and DEVELOPING.md warm-start these from models/speech16k/keras; the trainer
     refuses a warm start whose architecture differs (e.g. the decoder's width)."""
