@@ -252,7 +252,8 @@ def test_burst_resumes_passes_arguments_and_collects_on_failure(tmp_path):
     assert r.returncode != 0 and "not a model directory" in r.stderr
     r = _burst(["1"], dict(fresh, STUB_RC="3"))  # default INIT: the shipped model; trainer fails
     assert r.returncode == 3 and "FAILED" in r.stdout
-    assert "--init-from models/speech16k/keras --max-minutes 1 --no-progress" in (out / "train.log").read_text()
+    default_init = ".gpu/init" if (ROOT / ".gpu" / "init" / "config.json").is_file() else "models/speech16k/keras"
+    assert f"--init-from {default_init} --max-minutes 1 --no-progress" in (out / "train.log").read_text()
 
 
 def test_burst_splits_weights_still_over_the_limit(tmp_path):
@@ -267,11 +268,20 @@ def test_burst_splits_weights_still_over_the_limit(tmp_path):
     out = tmp_path / "out"
     (out / "export").mkdir(parents=True)
     (out / "export" / "generator.weights.npz.part7").write_text("stale")  # an earlier collect's
+    # what a real C = 32 burst returns beside 3 weight parts: 9 files, one over the limit of 8
+    for f in ("config.json", "training_run.json"):
+        (run / "export" / f).write_text("{}")
+    (run / "log.csv").write_text("step,wall\n500,1.0\n")
+    (out / "gpu.csv").write_text("timestamp, utilization.gpu [%]\nnow, 97 %\n")  # nvidia-smi's, written while training
     env = _env(tmp_path, PYTHON=str(stub), REAL_PYTHON=sys.executable, SSCODEC_BURST_RUN=str(run),
                SSCODEC_BURST_MAX_BYTES="10000")
     r = _burst(["1"], env)
     assert r.returncode == 0, r.stderr
     assert "split into 3 parts" in r.stdout
+    assert "gpu.csv appended to system.txt" in r.stdout and "WARNING" not in r.stdout
+    files = [p for p in out.rglob("*") if p.is_file()]
+    assert len(files) == 8 and not (out / "gpu.csv").exists(), files
+    assert "# gpu.csv" in (out / "system.txt").read_text() and "97 %" in (out / "system.txt").read_text()
     parts = sorted((out / "export").glob("generator.weights.npz.part?"))
     assert [p.name[-1] for p in parts] == ["0", "1", "2"]  # the stale part7 is gone
     assert all(p.stat().st_size <= 10000 for p in parts) and not (out / "export" / "generator.weights.npz").exists()
@@ -280,6 +290,38 @@ def test_burst_splits_weights_still_over_the_limit(tmp_path):
     with np.load(joined) as z:  # training-only statistics dropped first, then split
         assert sorted(z.files) == ["dec/kernel", "rvq/codebook_0"]
         assert np.array_equal(z["dec/kernel"], weights["dec/kernel"])
+
+
+def test_half_init_halves_the_weights_and_the_copy_warm_starts(tmp_path):
+    """tools/gpu/half_init.py: the float16 copy of a model directory that travels in place of
+    models/speech16k/keras loads into the float32 model (the trainer's --init-from path) and
+    decodes what the original decodes, to float16 rounding."""
+    pytest.importorskip("keras")
+    from sscodec.models.model_io import load_model_dir
+
+    src = ROOT / "tests" / "data" / "tiny_codec" / "keras"
+    dst = tmp_path / "init"
+    half = [sys.executable, str(GPU / "half_init.py")]
+    r = subprocess.run([*half, str(src), str(dst)], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert (dst / "config.json").read_bytes() == (src / "config.json").read_bytes()
+    assert (dst / "generator.weights.npz").stat().st_size < 0.6 * (src / "generator.weights.npz").stat().st_size
+    with np.load(src / "generator.weights.npz") as a, np.load(dst / "generator.weights.npz") as b:
+        assert a.files == b.files
+        for k in a.files:
+            want = np.float16 if a[k].dtype.kind == "f" else a[k].dtype
+            assert b[k].dtype == want and b[k].shape == a[k].shape, k
+    x = (0.3 * np.sin(np.arange(3200) / 7.0)).astype(np.float32)[None]
+    n_q = np.array([4], np.int32)
+    y_src = np.asarray(load_model_dir(src)(x, n_q=n_q, training=False)["audio"])
+    m = load_model_dir(dst)
+    assert {str(v.dtype) for v in m.variables if "float" in str(v.dtype)} == {"float32"}  # cast on load
+    y_half = np.asarray(m(x, n_q=n_q, training=False)["audio"])
+    assert y_half.dtype == np.float32 and np.all(np.isfinite(y_half))
+    rel = np.sqrt(np.mean((y_half - y_src) ** 2) / np.mean(y_src ** 2))
+    assert 0 < rel < 0.05, rel  # rounded (not equal), yet the same model
+    r = subprocess.run([*half, str(tmp_path / "nothing"), str(tmp_path / "o")], capture_output=True, text=True)
+    assert r.returncode == 2 and "not a model directory" in r.stderr
 
 
 # ---------------------------------------------------------------------------------------------
@@ -299,6 +341,8 @@ def test_tree_hide_and_restore(tmp_path):
     for d in ("float32", "dynamic-int8", "int8"):
         (repo / "models" / "speech16k" / d).mkdir(parents=True)
         (repo / "models" / "speech16k" / d / "encoder.tflite").write_bytes(os.urandom(1000))
+    (repo / "models" / "speech16k" / "keras").mkdir()
+    (repo / "models" / "speech16k" / "keras" / "generator.weights.npz").write_bytes(os.urandom(2000))
     (repo / "models" / "speech16k" / "MODEL_CARD.md").write_text("v1\n")
     _git(repo, "init", "-q")
     _git(repo, "add", "-A")
@@ -315,7 +359,8 @@ def test_tree_hide_and_restore(tmp_path):
 
     r = tree("hide")
     assert r.returncode == 0, r.stderr
-    assert ".tflite" not in _git(repo, "ls-files")
+    assert ".tflite" not in _git(repo, "ls-files") and "keras" not in _git(repo, "ls-files")
+    assert "half_init.py" in r.stderr  # no .gpu/init yet: says how to make the copy that travels
     status = _git(repo, "status", "--porcelain", "--untracked-files=all")
     assert "??" not in status, status  # graphs and .gpu/ ignored, nothing else untracked
     assert tree("hide").returncode != 0  # twice is refused

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A time-boxed training burst ON THE GPU MACHINE (see tools/gpu/README.md). From the repo root:
 #
-#   bash tools/gpu/burst.sh MINUTES [INIT_MODEL_DIR]
+#   bash tools/gpu/burst.sh MINUTES [INIT_MODEL_DIR]   # default: .gpu/init if there (tools/gpu/half_init.py),
+#                                                      # else models/speech16k/keras
 #
 # 1. installs the wheels in .gpu/whl (keras, soundfile, soxr, ... : absent there) into $TMP/site;
 # 2. makes `sscodec` importable without building the native core: a symlink farm
@@ -11,7 +12,8 @@
 #    it resumes); MINUTES counts from the first step (after data loading and model build);
 # 4. copies back to ${OUT:-./out}: export/{config.json,generator.weights.npz,training_run.json},
 #    log.csv, eval.csv (if it has rows), train.log (the trainer's output), system.txt
-#    (nvidia-smi, versions), gpu.csv (GPU load every 15 s) -- at most 8 files, each <= 16 MiB
+#    (nvidia-smi, versions), gpu.csv (GPU load every 15 s; appended to system.txt when the weights'
+#    3 parts of the C = 32 codec would make 9 files) -- at most 8 files, each <= 16 MiB
 #    (weights over 16 MiB lose their training-only RVQ statistics, as the shipped export has
 #    none: C = 16 speech16k 21.5 -> 15.4 MiB; if still over -- the shipped C = 32 decoder's
 #    29 MiB -- they come back as generator.weights.npz.part0, .part1, ... to be joined with
@@ -29,7 +31,9 @@ say() { echo "burst: $*"; }
 
 [ $# -ge 1 ] && [ $# -le 2 ] || die "usage: bash tools/gpu/burst.sh MINUTES [INIT_MODEL_DIR]"
 MINUTES=$1
-INIT=${2:-models/speech16k/keras}
+INIT_DEFAULT=models/speech16k/keras  # or its half-size copy, which travels when tree.sh hides it
+[ -f .gpu/init/config.json ] && INIT_DEFAULT=.gpu/init
+INIT=${2:-$INIT_DEFAULT}
 [[ $MINUTES =~ ^[0-9]+([.][0-9]+)?$ ]] || die "MINUTES must be a number, got '$MINUTES'"
 [ -f tools/gpu/burst.sh ] && [ -d models ] && [ -f runtime/__init__.py ] || die "run me from the repository root"
 ROOT=$(pwd -P)
@@ -73,10 +77,15 @@ EOF
     say "weights still over $MAX_BYTES bytes: split into $(ls "$w".part? | wc -l) parts; join them here with"
     say "  cat export/generator.weights.npz.part? > export/generator.weights.npz"
   fi
-  say "returned in $DEST:"
-  find "$DEST" -type f -printf '  %P  %s bytes\n' | sort
   local n big
   n=$(find "$DEST" -type f | wc -l)
+  if [ "$n" -gt 8 ] && [ -f "$DEST/gpu.csv" ] && [ -f "$DEST/system.txt" ]; then  # C = 32 codec: 3 weight parts
+    { echo "# gpu.csv"; cat "$DEST/gpu.csv"; } >>"$DEST/system.txt" && rm -f "$DEST/gpu.csv"
+    say "$n files: gpu.csv appended to system.txt (only 8 come back)"
+    n=$((n - 1))
+  fi
+  say "returned in $DEST:"
+  find "$DEST" -type f -printf '  %P  %s bytes\n' | sort
   big=$(find "$DEST" -type f -size +"$MAX_BYTES"c | wc -l)
   [ "$n" -le 8 ] || say "WARNING: $n files (only 8 come back)"
   [ "$big" -eq 0 ] || say "WARNING: $big file(s) over $MAX_BYTES bytes will not come back"

@@ -2,8 +2,10 @@
 # Keep the working tree that travels to the GPU machine under its 64 MiB limit (tools/gpu/README.md).
 # Run HERE, from the repository root:
 #
-#   bash tools/gpu/tree.sh hide      # before the `run` call: take the shipped .tflite graphs out of
-#                                    # the index (files stay on disk) and git-ignore them
+#   bash tools/gpu/tree.sh hide      # before the `run` call: take the shipped .tflite graphs and
+#                                    # models/speech16k/keras out of the index (files stay on disk)
+#                                    # and git-ignore them; the burst warm-starts from .gpu/init,
+#                                    # keras/ at half the size (python tools/gpu/half_init.py)
 #   bash tools/gpu/tree.sh restore   # right after the call: put exactly those index entries back
 #   bash tools/gpu/tree.sh size [CARRY...]   # MiB that would travel (default carry: .gpu); exit 1 if > 64
 #
@@ -12,7 +14,7 @@
 # --index-info`, so nothing else staged in the index (models/speech16k included) is touched.
 set -euo pipefail
 
-HIDE=(models/speech16k/float32 models/speech16k/dynamic-int8 models/speech16k/int8)
+HIDE=(models/speech16k/float32 models/speech16k/dynamic-int8 models/speech16k/int8 models/speech16k/keras)
 BEGIN="# sscodec-gpu-burst: hidden graphs (tools/gpu/tree.sh restore removes this block)"
 END="# sscodec-gpu-burst: end"
 LIMIT=$((64 * 1024 * 1024))
@@ -49,15 +51,21 @@ case ${1:-} in
     mkdir -p "$GITDIR/info"
     touch "$EXCLUDE"
     grep -qxF "/.gpu/" "$EXCLUDE" || echo "/.gpu/" >>"$EXCLUDE"
-    git ls-files -s -- "${HIDE[@]}" >"$SAVED"
-    [ -s "$SAVED" ] || { rm -f "$SAVED"; die "nothing tracked under ${HIDE[*]}"; }
-    if ! git rm -r --cached -q -- "${HIDE[@]}"; then
+    TRACKED=()  # the HIDE folders that hold tracked files (git rm refuses a pathspec that matches none)
+    for d in "${HIDE[@]}"; do [ -z "$(git ls-files -- "$d" | head -n 1)" ] || TRACKED+=("$d"); done
+    [ ${#TRACKED[@]} -gt 0 ] || die "nothing tracked under ${HIDE[*]}"
+    git ls-files -s -- "${TRACKED[@]}" >"$SAVED"
+    if ! git rm -r --cached -q -- "${TRACKED[@]}"; then
       git update-index --index-info <"$SAVED"
       rm -f "$SAVED"
       die "git rm --cached refused (staged graphs that differ from both HEAD and the files?); index unchanged"
     fi
-    { echo "$BEGIN"; for d in "${HIDE[@]}"; do echo "/$d/"; done; echo "$END"; } >>"$EXCLUDE"
-    echo "tree.sh: $(wc -l <"$SAVED") file(s) of the graph folders out of the index and ignored; restore right after the run call"
+    { echo "$BEGIN"; for d in "${TRACKED[@]}"; do echo "/$d/"; done; echo "$END"; } >>"$EXCLUDE"
+    echo "tree.sh: $(wc -l <"$SAVED") file(s) of ${TRACKED[*]} out of the index and ignored; restore right after the run call"
+    case " ${TRACKED[*]} " in
+      *" models/speech16k/keras "*) [ -f .gpu/init/config.json ] ||
+        echo "tree.sh: models/speech16k/keras stays here: write its half-size copy for the burst with 'python tools/gpu/half_init.py' (-> .gpu/init)" >&2 ;;
+    esac
     size
     ;;
   restore)
@@ -66,7 +74,7 @@ case ${1:-} in
       rm -f "$SAVED"
     else
       echo "tree.sh: no saved entries; resetting ${HIDE[*]} to HEAD" >&2
-      git reset -q -- "${HIDE[@]}"
+      for d in "${HIDE[@]}"; do git cat-file -e "HEAD:$d" 2>/dev/null && git reset -q -- "$d"; done
     fi
     drop_block
     git update-index -q --refresh >/dev/null || true
