@@ -41,9 +41,12 @@ def halve_npz(src: Path, dst: Path) -> None:
                     raise ValueError(f"{src}: {k} has values beyond float16's range (max |x| {np.max(np.abs(a)):.3g})")
                 a = a.astype(np.float16)
             out[k] = a
-    tmp = dst.with_name(dst.name + ".tmp.npz")
-    np.savez(tmp, **out)
-    tmp.replace(dst)
+    tmp = dst.with_name(dst.name + ".tmp.npz")  # whole or not at all (standalone: no sscodec import)
+    try:
+        np.savez(tmp, **out)
+        tmp.replace(dst)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def main(argv: list[str]) -> int:
