@@ -25,6 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
+from sscodec.atomic_write import replacing  # runs here, in the .venv, never on the device
+
 COPIED = ("config.json", "training_run.json")
 HALVED = ("generator.weights.npz", "discriminator.weights.npz")
 FLOAT16_MAX = float(np.finfo(np.float16).max)
@@ -41,12 +43,8 @@ def halve_npz(src: Path, dst: Path) -> None:
                     raise ValueError(f"{src}: {k} has values beyond float16's range (max |x| {np.max(np.abs(a)):.3g})")
                 a = a.astype(np.float16)
             out[k] = a
-    tmp = dst.with_name(dst.name + ".tmp.npz")  # whole or not at all (standalone: no sscodec import)
-    try:
+    with replacing(dst) as tmp:  # whole or not at all
         np.savez(tmp, **out)
-        tmp.replace(dst)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def main(argv: list[str]) -> int:
